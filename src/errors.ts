@@ -1,0 +1,74 @@
+/** Which step of the flow failed. */
+export type ClientCredentialsPhase = "config" | "discovery" | "token" | "resource";
+
+export interface ClientCredentialsErrorOptions {
+  /** HTTP status of the response that caused the error, if any. */
+  status?: number;
+  /** OAuth `error` code (RFC 6749 §5.2), or one of this package's own codes. */
+  code?: string;
+  /** OAuth `error_description`, sanitised. */
+  description?: string;
+  /** The URL that was being requested (never carries credentials). */
+  url?: string;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+const MAX_DESCRIPTION = 300;
+
+/** Strips control characters and caps length: descriptions come from untrusted servers. */
+export function sanitize(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  return clean.length > MAX_DESCRIPTION ? `${clean.slice(0, MAX_DESCRIPTION)}…` : clean;
+}
+
+/**
+ * Everything this package throws. `phase` names the step that failed; `status`, `code`
+ * and `description` carry the HTTP status and the OAuth `error` / `error_description`.
+ * Messages and properties never contain client secrets, private keys or access tokens.
+ */
+export class ClientCredentialsError extends Error {
+  override readonly name = "ClientCredentialsError";
+  readonly phase: ClientCredentialsPhase;
+  readonly status?: number;
+  readonly code?: string;
+  readonly description?: string;
+  readonly url?: string;
+
+  constructor(phase: ClientCredentialsPhase, message: string, options: ClientCredentialsErrorOptions = {}) {
+    const { cause, ...fields } = options;
+    super(`[${phase}] ${message}`, cause === undefined ? undefined : { cause });
+    this.phase = phase;
+    if (fields.status !== undefined) this.status = fields.status;
+    if (fields.code !== undefined) this.code = fields.code;
+    if (fields.description !== undefined) this.description = sanitize(fields.description);
+    if (fields.url !== undefined) this.url = withoutQuery(fields.url);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      phase: this.phase,
+      status: this.status,
+      code: this.code,
+      description: this.description,
+      url: this.url,
+    };
+  }
+}
+
+/** Query strings and fragments may carry credentials of other schemes: keep origin + path. */
+function withoutQuery(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return "(invalid URL)";
+  }
+}
+
+export function isClientCredentialsError(error: unknown): error is ClientCredentialsError {
+  return error instanceof ClientCredentialsError;
+}

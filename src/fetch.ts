@@ -1,0 +1,158 @@
+import type { Binding } from "./binding.js";
+import { bearerChallenge, parseWwwAuthenticate, type BearerChallenge } from "./discovery/challenge.js";
+import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
+import { ClientCredentialsError } from "./errors.js";
+import { assertCredentials } from "./grant/client-auth.js";
+import { secureUrl } from "./http.js";
+import { publicToken, TokenManager } from "./token-manager.js";
+import type { AccessToken, ClientCredentialsOptions, FetchLike, StoredToken } from "./types.js";
+
+/** A `fetch` that authenticates to OAuth-protected MCP servers, plus token helpers. */
+export interface AuthenticatedFetch extends FetchLike {
+  /** A valid token for a resource URL (or the configured resource), for CLIs and custom transports. */
+  getToken(resourceUrl?: string | URL): Promise<AccessToken>;
+  /** Forgets every token and discovery result this instance holds. */
+  clearTokens(): Promise<void>;
+}
+
+const MAX_REDIRECTS = 20;
+
+/**
+ * Fetch middleware for the OAuth 2.0 client_credentials grant (MCP extension SEP-1046).
+ * `withClientCredentials(options)(fetch)` returns a drop-in `fetch` that discovers the
+ * authorization server from a 401, gets and caches tokens, retries once, and sends tokens
+ * only to the resource they were issued for. `next` defaults to `globalThis.fetch`.
+ */
+export function withClientCredentials(options: ClientCredentialsOptions): (next?: FetchLike) => AuthenticatedFetch {
+  assertCredentials(options);
+  return (next) => {
+    const base: FetchLike = next ?? ((input, init) => globalThis.fetch(input, init));
+    const manager = new TokenManager(options, base);
+
+    const authFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const url = new URL(input instanceof Request ? input.url : String(input), globalThis.location?.href);
+      const callerAuth = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined)).has("authorization");
+      if (callerAuth || !manager.mayAuthorize(url)) return base(input, init);
+
+      const request = await Replayable.from(input, init);
+      let binding = manager.bindingFor(url);
+      let token = binding ? await manager.token(binding, request.signal) : undefined;
+      let response = await send(request, binding, token);
+
+      if (response.status === 401) {
+        const challenge = challengeOf(response);
+        if (!challenge && !token) return response;
+        manager.emit({ type: "challenge", url: resourceOf(url).href, status: 401, resourceMetadata: challenge?.resourceMetadata ?? [], ...pick(challenge) });
+        secureUrl(url.href, "resource", "protected resource URL", options.allowInsecureRequests ?? false);
+        await discard(response);
+        if (binding && token) await manager.evict(binding, token.accessToken);
+        binding = await manager.bind(url, challenge, request.signal);
+        token = await manager.token(binding, request.signal);
+        manager.emit({ type: "retry", url: resourceOf(url).href, reason: "unauthorized" });
+        response = await send(request, binding, token);
+      }
+
+      if (response.status === 403 && binding && token) {
+        const challenge = challengeOf(response);
+        if (challenge?.error === "insufficient_scope" && challenge.scope) {
+          const wider = manager.widen(binding, challenge.scope);
+          if (wider.scopes.length > binding.scopes.length) {
+            await discard(response);
+            token = await manager.token(wider, request.signal);
+            manager.emit({ type: "retry", url: resourceOf(url).href, reason: "insufficient_scope" });
+            response = await send(request, wider, token);
+          }
+        }
+      }
+      return response;
+    };
+
+    /** Sends with the token only where the binding covers the URL, following redirects hop by hop. */
+    async function send(request: Replayable, binding: Binding | undefined, token: StoredToken | undefined): Promise<Response> {
+      const attach = (url: URL) => Boolean(binding && token && isUnderResource(url, binding.boundary));
+      if (!attach(request.url) || request.redirect !== "follow") {
+        return base(...request.build(attach(request.url) ? token : undefined, request.redirect));
+      }
+      // Follow redirects ourselves so a token never rides a redirect to another origin or path.
+      let current = request;
+      for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+        const withToken = attach(current.url);
+        const response = await base(...current.build(withToken ? token : undefined, withToken ? "manual" : "follow"));
+        if (!withToken) return response;
+        // Browsers hide redirect targets; they also drop Authorization across origins themselves.
+        if (response.type === "opaqueredirect") return base(...current.build(token, "follow"));
+        const location = response.headers.get("location");
+        if (response.status < 300 || response.status >= 400 || response.status === 304 || !location) return response;
+        await discard(response);
+        current = current.redirectTo(new URL(location, current.url), response.status);
+      }
+      throw new ClientCredentialsError("resource", `more than ${MAX_REDIRECTS} redirects`, { code: "too_many_redirects", url: request.url.href });
+    }
+
+    return Object.assign(authFetch, {
+      getToken: async (resourceUrl?: string | URL) => publicToken(await manager.token(await manager.bindingForGetToken(resourceUrl))),
+      clearTokens: () => manager.clear(),
+    });
+  };
+}
+
+function challengeOf(response: Response): BearerChallenge | undefined {
+  return bearerChallenge(parseWwwAuthenticate(response.headers.get("www-authenticate")));
+}
+
+function pick(challenge: BearerChallenge | undefined): { scope?: string; error?: string } {
+  return { ...(challenge?.scope ? { scope: challenge.scope } : {}), ...(challenge?.error ? { error: challenge.error } : {}) };
+}
+
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => {});
+}
+
+/** A request whose body is buffered up front, so it can be sent again after a 401. */
+class Replayable {
+  private constructor(
+    readonly url: URL,
+    private readonly original: Request | undefined,
+    private readonly init: RequestInit,
+    private readonly headers: Headers,
+    private readonly body: BodyInit | null,
+  ) {}
+
+  static async from(input: string | URL | Request, init: RequestInit | undefined): Promise<Replayable> {
+    if (input instanceof Request) {
+      const request = init ? new Request(input, init) : input;
+      const body = request.body ? await request.clone().arrayBuffer() : null;
+      return new Replayable(new URL(request.url), request, {}, new Headers(request.headers), body);
+    }
+    const url = new URL(String(input), globalThis.location?.href);
+    const raw = init?.body ?? null;
+    const body = raw instanceof ReadableStream ? await new Response(raw).arrayBuffer() : raw;
+    return new Replayable(url, undefined, init ?? {}, new Headers(init?.headers), body);
+  }
+
+  get signal(): AbortSignal | null | undefined {
+    return this.original ? this.original.signal : this.init.signal;
+  }
+
+  get redirect(): RequestRedirect {
+    return (this.original ? this.original.redirect : this.init.redirect) ?? "follow";
+  }
+
+  build(token: StoredToken | undefined, redirect: RequestRedirect): [string | Request, RequestInit | undefined] {
+    const headers = new Headers(this.headers);
+    if (token) headers.set("authorization", `Bearer ${token.accessToken}`);
+    else headers.delete("authorization");
+    if (this.original) return [new Request(this.original, { headers, body: this.body, redirect }), undefined];
+    return [this.url.href, { ...this.init, headers, body: this.body, redirect }];
+  }
+
+  /** Fetch's redirect rules (fetch spec §4.4): 303, and 301/302 after POST, become GET without a body. */
+  redirectTo(url: URL, status: number): Replayable {
+    const method = (this.original?.method ?? this.init.method ?? "GET").toUpperCase();
+    const toGet = (status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST");
+    const headers = new Headers(this.headers);
+    if (toGet) ["content-type", "content-length", "content-encoding", "content-language", "content-location"].forEach((name) => headers.delete(name));
+    const init: RequestInit = { ...this.init, method: toGet ? "GET" : method, ...(this.signal ? { signal: this.signal } : {}) };
+    return new Replayable(url, undefined, init, headers, toGet ? null : this.body);
+  }
+}

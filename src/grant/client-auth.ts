@@ -1,0 +1,140 @@
+import { ClientCredentialsError } from "../errors.js";
+import type { ClientAuthMethod, ClientCredentialsOptions } from "../types.js";
+import { chooseAlgorithm, importSigningKey, type SigningKey } from "./signing-key.js";
+
+export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const ASSERTION_LIFETIME_SECONDS = 60;
+
+/** Where the credentials go, as far as the authorization server's metadata says. */
+export interface ServerAuthSupport {
+  methods?: readonly string[];
+  signingAlgs?: readonly string[];
+}
+
+export interface AssertionContext {
+  issuer?: string;
+  tokenEndpoint: string;
+}
+
+/** Adds client authentication to a token request. Holds the credential; never exposes it. */
+export interface ClientAuthenticator {
+  readonly method: ClientAuthMethod;
+  /** Secret-free identity of the credential, for cache keys: the method and key thumbprint. */
+  identity(): Promise<string>;
+  apply(body: URLSearchParams, headers: Headers, context: AssertionContext): Promise<void>;
+  /** Removes the secret from text a server sent back (some echo what they received). */
+  redact(text: string): string;
+}
+
+/** Validates the credential options up front, so mistakes surface before any request. */
+export function assertCredentials(options: ClientCredentialsOptions): void {
+  if (typeof options.clientId !== "string" || options.clientId === "") {
+    throw new ClientCredentialsError("config", "clientId is required", { code: "invalid_config" });
+  }
+  const secret = options.clientSecret !== undefined;
+  const key = options.privateKey !== undefined;
+  if (secret === key) {
+    throw new ClientCredentialsError("config", "set exactly one of clientSecret and privateKey", { code: "invalid_config" });
+  }
+  if (options.authMethod === "private_key_jwt" && !key) {
+    throw new ClientCredentialsError("config", "authMethod private_key_jwt needs privateKey", { code: "invalid_config" });
+  }
+  if (options.authMethod && options.authMethod !== "private_key_jwt" && !secret) {
+    throw new ClientCredentialsError("config", `authMethod ${options.authMethod} needs clientSecret`, { code: "invalid_config" });
+  }
+}
+
+/**
+ * The configured method, else the best one the server lists for the credential we hold.
+ * A server that omits the list is assumed to accept the method that fits the credential.
+ */
+export function chooseAuthMethod(options: ClientCredentialsOptions, server: ServerAuthSupport): ClientAuthMethod {
+  if (options.authMethod) return options.authMethod;
+  const preferred: ClientAuthMethod[] = options.privateKey !== undefined ? ["private_key_jwt"] : ["client_secret_basic", "client_secret_post"];
+  if (!server.methods) return preferred[0]!;
+  const fit = preferred.find((method) => server.methods!.includes(method));
+  if (fit) return fit;
+  throw new ClientCredentialsError(
+    "config",
+    `the authorization server accepts ${server.methods.join(", ") || "no client authentication methods"}; with ${
+      options.privateKey !== undefined ? "a privateKey" : "a clientSecret"
+    } this client can use ${preferred.join(" or ")}`,
+    { code: "unsupported_auth_method" },
+  );
+}
+
+/** Imported keys by algorithm: one import per key and algorithm for the life of the middleware. */
+export type KeyCache = Map<string, Promise<SigningKey>>;
+
+export function createClientAuth(
+  options: ClientCredentialsOptions,
+  method: ClientAuthMethod,
+  server: ServerAuthSupport,
+  keys: KeyCache,
+): ClientAuthenticator {
+  const { clientId } = options;
+  if (method === "private_key_jwt") {
+    const input = options.privateKey!;
+    const alg = chooseAlgorithm(input, options.algorithm, server.signingAlgs);
+    const key = () => {
+      let imported = keys.get(alg);
+      if (!imported) {
+        imported = importSigningKey(input, alg, options.keyId);
+        imported.catch(() => keys.delete(alg));
+        keys.set(alg, imported);
+      }
+      return imported;
+    };
+    return {
+      method,
+      identity: async () => `${method}:${alg}:${(await key()).thumbprint}`,
+      redact: (text) => text,
+      async apply(body, _headers, context) {
+        const { SignJWT } = await import("jose");
+        const { key: cryptoKey, kid } = await key();
+        const now = Math.floor(Date.now() / 1000);
+        const assertion = await new SignJWT({})
+          .setProtectedHeader(kid ? { alg, kid } : { alg })
+          .setIssuer(clientId)
+          .setSubject(clientId)
+          .setAudience(assertionAudience(options.assertionAudience, context))
+          .setIssuedAt(now)
+          .setExpirationTime(now + ASSERTION_LIFETIME_SECONDS)
+          .setJti(crypto.randomUUID())
+          .sign(cryptoKey);
+        body.set("client_assertion_type", JWT_BEARER_ASSERTION);
+        body.set("client_assertion", assertion);
+      },
+    };
+  }
+  const secret = options.clientSecret!;
+  return {
+    method,
+    identity: async () => method,
+    redact: (text) => (secret.length >= 4 ? text.split(secret).join("[redacted]") : text),
+    async apply(body, headers) {
+      if (method === "client_secret_basic") {
+        headers.set("authorization", `Basic ${btoa(`${formEncode(clientId)}:${formEncode(secret)}`)}`);
+      } else {
+        body.set("client_id", clientId);
+        body.set("client_secret", secret);
+      }
+    },
+  };
+}
+
+function assertionAudience(setting: ClientCredentialsOptions["assertionAudience"], context: AssertionContext): string {
+  if (setting === "token_endpoint") return context.tokenEndpoint;
+  if (setting === undefined || setting === "issuer") return context.issuer ?? context.tokenEndpoint;
+  return setting;
+}
+
+/**
+ * `application/x-www-form-urlencoded` encoding, as RFC 6749 §2.3.1 requires before Basic's
+ * base64. The result is ASCII, so `btoa` is safe for any input.
+ */
+export function formEncode(value: string): string {
+  return encodeURIComponent(value)
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, "+");
+}

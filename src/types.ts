@@ -1,0 +1,149 @@
+import type { ClientCredentialsPhase } from "./errors.js";
+
+/** Anything with the signature of the global `fetch`. */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** An access token as this package caches and returns it. */
+export interface AccessToken {
+  accessToken: string;
+  /** As sent by the authorization server (compared case-insensitively with "Bearer"). */
+  tokenType: string;
+  /** Absolute expiry, epoch milliseconds. */
+  expiresAt: number;
+  /** Granted scope, when the server said (else the requested scope). */
+  scope?: string;
+  /** The resource indicator the token was requested for (RFC 8707). */
+  resource?: string;
+  /** The authorization server that issued it. */
+  issuer?: string;
+}
+
+/** What a {@link TokenStore} holds: the token plus when it was obtained (epoch ms). */
+export interface StoredToken extends AccessToken {
+  obtainedAt: number;
+}
+
+/**
+ * Where tokens are cached. Keys are opaque, fixed-length and never contain secrets.
+ * Methods may be sync or async; implementations must not throw for a missing key.
+ */
+export interface TokenStore {
+  get(key: string): Promise<StoredToken | undefined> | StoredToken | undefined;
+  /** `ttlSeconds` is how long the entry is useful; stores with native expiry should use it. */
+  set(key: string, value: StoredToken, ttlSeconds: number): Promise<void> | void;
+  delete(key: string): Promise<void> | void;
+}
+
+export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+
+/** Events for logging and metrics. They never carry secrets or tokens. */
+export type ClientCredentialsEvent =
+  | { type: "challenge"; url: string; status: number; resourceMetadata: string[]; scope?: string; error?: string }
+  | { type: "discovery"; kind: "resource-metadata" | "authorization-server-metadata"; url: string; status?: number; ok: boolean }
+  | { type: "discovered"; issuer: string; tokenEndpoint: string; authMethod: ClientAuthMethod }
+  | { type: "cache-hit"; issuer: string; resource?: string; scope?: string; expiresAt: number }
+  | { type: "cache-miss"; issuer: string; resource?: string; scope?: string; reason: "empty" | "expiring" | "evicted" }
+  | { type: "token-request"; tokenEndpoint: string; authMethod: ClientAuthMethod; resource?: string; scope?: string }
+  | { type: "token-response"; tokenEndpoint: string; status: number; expiresAt?: number; scope?: string; ok: boolean; error?: string }
+  | { type: "http-retry"; url: string; attempt: number; status?: number }
+  | { type: "retry"; url: string; reason: "unauthorized" | "insufficient_scope" }
+  | { type: "error"; phase: ClientCredentialsPhase; message: string };
+
+export interface ClientCredentialsOptions {
+  /** The OAuth client identifier. */
+  clientId: string;
+  /**
+   * Client secret, for `client_secret_basic` / `client_secret_post`.
+   * Exactly one of `clientSecret` and `privateKey` is required.
+   * @default undefined
+   */
+  clientSecret?: string;
+  /**
+   * Private key for `private_key_jwt` (RFC 7523): a PEM PKCS#8 string (`BEGIN PRIVATE KEY`),
+   * a private JWK, or a WebCrypto `CryptoKey`. Exactly one of `clientSecret` and `privateKey`.
+   * @default undefined
+   */
+  privateKey?: string | JsonWebKey | CryptoKey;
+  /**
+   * JWS algorithm for client assertions (ES256, RS256, PS256, EdDSA, …).
+   * @default taken from the key (JWK `alg`, curve or key type), matched against the server's
+   * `token_endpoint_auth_signing_alg_values_supported`
+   */
+  algorithm?: string;
+  /**
+   * `kid` header of client assertions.
+   * @default the JWK's `kid`, else none
+   */
+  keyId?: string;
+  /**
+   * Client authentication method.
+   * @default chosen from the server's `token_endpoint_auth_methods_supported`:
+   * `private_key_jwt` with a key; `client_secret_basic`, else `client_secret_post`, with a secret
+   */
+  authMethod?: ClientAuthMethod;
+  /**
+   * `aud` of client assertions: the issuer (rfc7523bis), the token endpoint (older servers),
+   * or any literal string.
+   * @default "issuer"
+   */
+  assertionAudience?: "issuer" | "token_endpoint" | (string & {});
+  /**
+   * Scopes to request. Wins over the challenge's `scope` and the resource's `scopes_supported`.
+   * @default the 401 challenge's scope, else the protected resource's `scopes_supported`, else none
+   */
+  scope?: string | string[];
+  /**
+   * Resource indicator (RFC 8707). A string overrides the discovered one and limits which URLs
+   * get tokens; `false` omits the parameter (e.g. Microsoft Entra ID v2).
+   * @default the protected resource metadata's `resource`, verbatim
+   */
+  resource?: string | false;
+  /**
+   * Authorization server issuer. Skips choosing one from the resource metadata, pins it
+   * (a resource naming another issuer is refused) and, with `resource`, skips discovery.
+   * @default discovered from the resource metadata
+   */
+  issuer?: string;
+  /**
+   * Token endpoint. Skips authorization server metadata discovery.
+   * @default discovered from the authorization server metadata
+   */
+  tokenEndpoint?: string;
+  /**
+   * Token cache.
+   * @default memoryStore()
+   */
+  store?: TokenStore;
+  /**
+   * Get a new token this long before the cached one expires (capped at half its lifetime).
+   * @default 60
+   */
+  refreshSkewSeconds?: number;
+  /**
+   * Timeout of each request to the authorization server and metadata endpoints.
+   * @default 10000
+   */
+  timeoutMs?: number;
+  /**
+   * Retries of authorization-server requests on network errors, 408, 429 and 5xx
+   * (honouring `Retry-After` up to 60 s).
+   * @default 2
+   */
+  retries?: number;
+  /**
+   * How long discovered metadata is reused.
+   * @default 3600
+   */
+  discoveryTtlSeconds?: number;
+  /**
+   * Allow plain `http:` to hosts other than loopback. Never do this in production.
+   * @default false
+   */
+  allowInsecureRequests?: boolean;
+  /**
+   * Observe the flow (discovery, token requests, cache hits and misses, retries).
+   * Events never contain secrets or tokens. Exceptions thrown here are swallowed.
+   * @default undefined
+   */
+  onEvent?: (event: ClientCredentialsEvent) => void;
+}

@@ -1,0 +1,38 @@
+/** Waits for `promise`, or rejects as soon as `signal` aborts; the promise itself runs on. */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+}
+
+/** Space-separated or list → unique, non-empty scopes in their first order. */
+export function scopeList(scope: string | readonly string[] | undefined): string[] {
+  if (scope === undefined) return [];
+  const parts = typeof scope === "string" ? scope.split(/\s+/) : scope.flatMap((s) => s.split(/\s+/));
+  return [...new Set(parts.filter(Boolean))];
+}
+
+/** SHA-256, base64url: fixed-length keys that are safe in Redis, KV and IndexedDB. */
+export async function sha256(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  let binary = "";
+  for (const byte of digest) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

@@ -1,0 +1,31 @@
+import { defineConfig } from "tsup";
+
+const entry = {
+  index: "src/index.ts",
+  "msw/index": "src/msw/index.ts",
+};
+
+export default defineConfig([
+  {
+    entry,
+    format: ["esm"],
+    dts: true,
+    clean: true,
+    target: "es2022",
+    platform: "neutral",
+    sourcemap: true,
+    splitting: true,
+    external: ["jose", "zod", "ky", "msw"],
+  },
+  {
+    entry,
+    format: ["cjs"],
+    dts: true,
+    target: "es2022",
+    platform: "neutral",
+    sourcemap: true,
+    // ky ships ESM only; tsup's CJS interop breaks its default export at run time.
+    noExternal: ["ky"],
+    external: ["jose", "zod", "msw"],
+  },
+]);
