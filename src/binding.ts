@@ -55,7 +55,7 @@ export async function bind(context: BindContext, url: URL, challenge: BearerChal
   }
   let discovered: DiscoveredResource | undefined;
   try {
-    discovered = await discoverResource(http, configured ?? url, challenge?.resourceMetadata ?? [], emit);
+    discovered = await discoverResource(http, url, challenge?.resourceMetadata ?? [], emit);
   } catch (error) {
     // Without resource metadata, static server options still say where to get tokens.
     const notFound = error instanceof ClientCredentialsError && error.code === "resource_metadata_not_found";

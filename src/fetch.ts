@@ -44,7 +44,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         if (!challenge && !token) return response;
         manager.emit({ type: "challenge", url: resourceOf(url).href, status: 401, resourceMetadata: challenge?.resourceMetadata ?? [], ...pick(challenge) });
         secureUrl(url.href, "resource", "protected resource URL", options.allowInsecureRequests ?? false);
-        await discard(response);
+        discard(response);
         if (binding && token) await manager.evict(binding, token.accessToken);
         binding = await manager.bind(url, challenge, request.signal);
         token = await manager.token(binding, request.signal);
@@ -57,7 +57,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         if (challenge?.error === "insufficient_scope" && challenge.scope) {
           const wider = manager.widen(binding, challenge.scope);
           if (wider.scopes.length > binding.scopes.length) {
-            await discard(response);
+            discard(response);
             token = await manager.token(wider, request.signal);
             manager.emit({ type: "retry", url: resourceOf(url).href, reason: "insufficient_scope" });
             response = await send(request, wider, token);
@@ -83,7 +83,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         if (response.type === "opaqueredirect") return base(...current.build(token, "follow"));
         const location = response.headers.get("location");
         if (response.status < 300 || response.status >= 400 || response.status === 304 || !location) return response;
-        await discard(response);
+        discard(response);
         current = current.redirectTo(new URL(location, current.url), response.status);
       }
       throw new ClientCredentialsError("resource", `more than ${MAX_REDIRECTS} redirects`, { code: "too_many_redirects", url: request.url.href });
@@ -104,8 +104,9 @@ function pick(challenge: BearerChallenge | undefined): { scope?: string; error?:
   return { ...(challenge?.scope ? { scope: challenge.scope } : {}), ...(challenge?.error ? { error: challenge.error } : {}) };
 }
 
-async function discard(response: Response): Promise<void> {
-  await response.body?.cancel().catch(() => {});
+/** Frees a response we will not read. Not awaited: some bodies only settle a cancel once drained. */
+function discard(response: Response): void {
+  response.body?.cancel().catch(() => {});
 }
 
 /** A request whose body is buffered up front, so it can be sent again after a 401. */

@@ -90,7 +90,7 @@ export function createHttp(options: HttpOptions): Http {
       }
     }
     if (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400)) {
-      await response.body?.cancel().catch(() => {});
+      response.body?.cancel().catch(() => {});
       throw new ClientCredentialsError(phase, "redirects are not followed for authorization server requests", {
         status: response.status || undefined,
         code: "redirect",
@@ -132,7 +132,7 @@ async function readLimited(response: Response, phase: ClientCredentialsPhase, ur
     });
   const declared = Number(response.headers.get("content-length"));
   if (declared > MAX_RESPONSE_BYTES) {
-    await response.body?.cancel().catch(() => {});
+    response.body?.cancel().catch(() => {});
     throw tooLarge();
   }
   if (!response.body) return "";
@@ -145,7 +145,7 @@ async function readLimited(response: Response, phase: ClientCredentialsPhase, ur
       if (done) break;
       size += value.byteLength;
       if (size > MAX_RESPONSE_BYTES) {
-        await reader.cancel().catch(() => {});
+        reader.cancel().catch(() => {});
         throw tooLarge();
       }
       chunks.push(value);

@@ -1,0 +1,18 @@
+/**
+ * `mcp-client-credentials/msw`: a test kit that simulates an OAuth-protected MCP deployment
+ * (protected resource metadata, authorization server metadata, a client_credentials token
+ * endpoint and the protected resource) with msw request handlers.
+ * @module
+ */
+export { createMcpAuthMock } from "./mock.js";
+export { faults } from "./faults.js";
+export type {
+  IssuedToken,
+  McpAuthMock,
+  McpAuthMockOptions,
+  MockAuthMethod,
+  MockClient,
+  MockEndpoint,
+  MockFault,
+  RecordedRequest,
+} from "./types.js";

@@ -1,0 +1,45 @@
+import { http, HttpResponse, type RequestHandler } from "msw";
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { ClientCredentialsError } from "../src/errors.js";
+import type { ClientCredentialsEvent } from "../src/types.js";
+import { createMcpAuthMock, type McpAuthMock, type McpAuthMockOptions } from "../src/msw/index.js";
+
+export const CLIENT_ID = "ci-robot";
+export const CLIENT_SECRET = "s3cr3t-Value:with%chars+ü";
+
+/** One msw server per test file; anything unhandled answers 404 (never the real network). */
+export function useMockServer() {
+  const server = setupServer();
+  beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+  afterEach(() => server.resetHandlers());
+  afterAll(() => server.close());
+  return {
+    server,
+    /** Installs a fresh mock (plus any extra handlers, which win) and returns it. */
+    mock(options: Partial<McpAuthMockOptions> = {}, ...extra: RequestHandler[]): McpAuthMock {
+      const mock = createMcpAuthMock({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], ...options });
+      server.resetHandlers(...extra, ...mock.handlers, http.all("*", () => new HttpResponse("not found", { status: 404 })));
+      return mock;
+    },
+  };
+}
+
+export function collectEvents() {
+  const events: ClientCredentialsEvent[] = [];
+  return { events, onEvent: (event: ClientCredentialsEvent) => void events.push(event) };
+}
+
+export async function rejection(promise: Promise<unknown>): Promise<ClientCredentialsError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ClientCredentialsError) return error;
+    throw error;
+  }
+  throw new Error("expected the promise to reject");
+}
+
+export async function json(response: Response): Promise<Record<string, unknown>> {
+  return (await response.json()) as Record<string, unknown>;
+}
