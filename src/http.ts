@@ -84,7 +84,8 @@ export function createHttp(options: HttpOptions): Http {
       if (error instanceof HTTPError) {
         response = error.response;
       } else if (error instanceof TimeoutError) {
-        throw new ClientCredentialsError(phase, `request timed out after ${options.timeoutMs} ms`, { code: "timeout", url: url.href, cause: error });
+        // No `cause`: ky's TimeoutError holds the Request, whose headers/body carry credentials.
+        throw new ClientCredentialsError(phase, `request timed out after ${options.timeoutMs} ms`, { code: "timeout", url: url.href });
       } else {
         throw new ClientCredentialsError(phase, `request failed: ${describe(error)}`, { code: "network_error", url: url.href, cause: error });
       }

@@ -1,0 +1,220 @@
+import { http, HttpResponse } from "msw";
+import { describe, expect, it } from "vitest";
+import { withClientCredentials } from "../src/index.js";
+import { CLIENT_ID, CLIENT_SECRET, collectEvents, json, useMockServer } from "./helpers.js";
+
+const { mock: install } = useMockServer();
+const options = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
+
+/** Echoes what it received, so a test can see exactly which headers crossed. */
+const echo = (url: string) =>
+  http.all(url, async ({ request }) => HttpResponse.json({ url: request.url, method: request.method, authorization: request.headers.get("authorization"), body: await request.text() }));
+
+describe("request bodies are replayed after a 401", () => {
+  it.each([
+    ["a string", () => "plain text body"],
+    ["a Uint8Array", () => new TextEncoder().encode("bytes body")],
+    ["URLSearchParams", () => new URLSearchParams({ a: "1", b: "two" })],
+    ["a Blob", () => new Blob(["blob body"])],
+    [
+      "a ReadableStream",
+      () =>
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode("streamed "));
+            controller.enqueue(new TextEncoder().encode("body"));
+            controller.close();
+          },
+        }),
+    ],
+  ])("with %s", async (_name, makeBody) => {
+    const mock = install();
+    const body = makeBody();
+    const expected = body instanceof ReadableStream ? "streamed body" : await new Response(makeBody()).text();
+    const response = await withClientCredentials(options)(fetch)(mock.resource, { method: "POST", body, duplex: "half" } as RequestInit);
+    expect(response.status).toBe(200);
+    const bodies = mock.requestsTo("resource").map((r) => r.body);
+    expect(bodies).toEqual([expected, expected]);
+  });
+
+  it("with a Request input, keeping its method and headers", async () => {
+    const mock = install();
+    const request = new Request(mock.resource, { method: "PUT", body: '{"x":1}', headers: { "content-type": "application/json", "x-trace": "abc" } });
+    const response = await withClientCredentials(options)(fetch)(request);
+    expect(response.status).toBe(200);
+    const [first, second] = mock.requestsTo("resource");
+    expect([first!.method, second!.method]).toEqual(["PUT", "PUT"]);
+    expect(second!.body).toBe('{"x":1}');
+    expect(second!.headers["x-trace"]).toBe("abc");
+    expect(second!.headers["content-type"]).toBe("application/json");
+    expect(second!.headers.authorization).toMatch(/^Bearer /);
+  });
+
+  it("with a Request input plus init overriding its body", async () => {
+    const mock = install();
+    const response = await withClientCredentials(options)(fetch)(new Request(mock.resource, { method: "POST", body: "old" }), { method: "POST", body: "new" });
+    expect(((await json(response)) as { body: string }).body).toBe("new");
+  });
+});
+
+describe("caller headers", () => {
+  it("are preserved next to the token", async () => {
+    const mock = install();
+    await withClientCredentials(options)(fetch)(mock.resource, { headers: { accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18" } });
+    const retried = mock.requestsTo("resource")[1]!;
+    expect(retried.headers.accept).toBe("application/json, text/event-stream");
+    expect(retried.headers["mcp-protocol-version"]).toBe("2025-06-18");
+  });
+
+  it("a caller's own Authorization header means hands off", async () => {
+    const mock = install();
+    const response = await withClientCredentials(options)(fetch)(mock.resource, { headers: { Authorization: "Bearer mine" } });
+    expect(response.status).toBe(401);
+    expect(mock.requests.map((r) => r.endpoint)).toEqual(["resource"]);
+    expect(mock.requestsTo("resource")[0]!.headers.authorization).toBe("Bearer mine");
+  });
+});
+
+describe("403 insufficient_scope", () => {
+  it("steps up once with the union of current and challenged scopes", async () => {
+    const mock = install({ requiredScopes: ["mcp:write"] });
+    const { events, onEvent } = collectEvents();
+    const authFetch = withClientCredentials({ ...options, scope: "mcp:read", onEvent })(fetch);
+    const response = await authFetch(mock.resource, { method: "POST", body: "payload" });
+    expect(response.status).toBe(200);
+    expect(mock.tokens.map((t) => t.scope)).toEqual(["mcp:read", "mcp:read mcp:write"]);
+    expect(mock.requestsTo("resource").map((r) => r.body)).toEqual(["payload", "payload", "payload"]);
+    expect(events.filter((e) => e.type === "retry").map((e) => e.type === "retry" && e.reason)).toEqual(["unauthorized", "insufficient_scope"]);
+    // the wider token is remembered for later calls
+    mock.clearRequests();
+    await authFetch(mock.resource);
+    expect(mock.requests.map((r) => r.endpoint)).toEqual(["resource"]);
+  });
+
+  it("does not step up again when the wider token is still refused", async () => {
+    const mock = install({ requiredScopes: ["admin"], clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scopes: ["mcp:read", "admin"] }] });
+    const authFetch = withClientCredentials({ ...options, scope: "mcp:read" })(fetch);
+    await authFetch.getToken(mock.resource);
+    mock.clearRequests();
+    mock.fault("resource", { kind: "status", status: 403, headers: { "www-authenticate": 'Bearer error="insufficient_scope", scope="admin"' } }, 5);
+    const response = await authFetch(mock.resource);
+    expect(response.status).toBe(403);
+    expect(mock.requestsTo("resource")).toHaveLength(2);
+    expect(mock.requestsTo("token")).toHaveLength(1);
+  });
+
+  it("a 403 without insufficient_scope is returned as is", async () => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    await authFetch(mock.resource);
+    mock.clearRequests();
+    mock.fault("resource", { kind: "status", status: 403, headers: { "www-authenticate": 'Bearer error="access_denied"' } });
+    expect((await authFetch(mock.resource)).status).toBe(403);
+    expect(mock.requests).toHaveLength(1);
+  });
+});
+
+describe("tokens never leave their resource", () => {
+  it("are not sent to another origin, nor to a path outside the resource on the same origin", async () => {
+    const mock = install({}, echo("https://other.example.com/api"), echo("https://mcp.example.com/other"), echo("https://mcp.example.com/mcpx"));
+    const authFetch = withClientCredentials(options)(fetch);
+    await authFetch(mock.resource);
+    for (const url of ["https://other.example.com/api", "https://mcp.example.com/other", "https://mcp.example.com/mcpx"]) {
+      const seen = (await json(await authFetch(url, { method: "POST", body: "x" }))) as { authorization: string | null };
+      expect(seen.authorization).toBeNull();
+    }
+  });
+
+  it("are not sent along a redirect to another origin", async () => {
+    const mock = install(
+      {},
+      http.get("https://mcp.example.com/mcp/redirect", ({ request }) =>
+        request.headers.get("authorization") ? new HttpResponse(null, { status: 302, headers: { location: "https://evil.example.com/steal" } }) : undefined,
+      ),
+      echo("https://evil.example.com/steal"),
+    );
+    const authFetch = withClientCredentials(options)(fetch);
+    await authFetch(mock.resource);
+    const response = await authFetch("https://mcp.example.com/mcp/redirect");
+    expect(response.status).toBe(200);
+    expect(((await json(response)) as { authorization: string | null }).authorization).toBeNull();
+  });
+
+  it("are kept along a redirect that stays under the resource, with 307 keeping method and body", async () => {
+    const mock = install(
+      {},
+      http.post("https://mcp.example.com/mcp/old", ({ request }) =>
+        request.headers.get("authorization") ? new HttpResponse(null, { status: 307, headers: { location: "/mcp/new" } }) : undefined,
+      ),
+      echo("https://mcp.example.com/mcp/new"),
+    );
+    const authFetch = withClientCredentials(options)(fetch);
+    await authFetch(mock.resource);
+    const seen = (await json(await authFetch("https://mcp.example.com/mcp/old", { method: "POST", body: "kept" }))) as Record<string, string>;
+    expect(seen).toMatchObject({ method: "POST", body: "kept", authorization: `Bearer ${mock.tokens[0]!.accessToken}` });
+  });
+
+  it("a 303 after POST becomes a GET without a body", async () => {
+    const mock = install(
+      {},
+      http.post("https://mcp.example.com/mcp/submit", ({ request }) =>
+        request.headers.get("authorization") ? new HttpResponse(null, { status: 303, headers: { location: "/mcp/result" } }) : undefined,
+      ),
+      echo("https://mcp.example.com/mcp/result"),
+    );
+    const authFetch = withClientCredentials(options)(fetch);
+    await authFetch(mock.resource);
+    const seen = (await json(await authFetch("https://mcp.example.com/mcp/submit", { method: "POST", body: "form" }))) as Record<string, string>;
+    expect(seen).toMatchObject({ method: "GET", body: "" });
+  });
+
+  it("a caller's redirect: 'manual' is respected", async () => {
+    const mock = install(
+      {},
+      http.get("https://mcp.example.com/mcp/moved", ({ request }) =>
+        request.headers.get("authorization") ? new HttpResponse(null, { status: 301, headers: { location: "https://elsewhere.example.com/" } }) : undefined,
+      ),
+    );
+    const authFetch = withClientCredentials(options)(fetch);
+    await authFetch(mock.resource);
+    const response = await authFetch("https://mcp.example.com/mcp/moved", { redirect: "manual" });
+    expect(response.status).toBe(301);
+  });
+
+  it("stops after 20 redirects with a typed error", async () => {
+    const mock = install({}, http.get("https://mcp.example.com/mcp/loop", ({ request }) => (request.headers.get("authorization") ? new HttpResponse(null, { status: 302, headers: { location: "/mcp/loop" } }) : undefined)));
+    const authFetch = withClientCredentials(options)(fetch);
+    await authFetch(mock.resource);
+    await expect(authFetch("https://mcp.example.com/mcp/loop")).rejects.toMatchObject({ phase: "resource", code: "too_many_redirects" });
+  });
+
+  it("are not attached to plain-http resources off loopback", async () => {
+    const mock = install({ resource: "http://mcp.example.com/mcp" });
+    await expect(withClientCredentials(options)(fetch)(mock.resource)).rejects.toMatchObject({ phase: "resource", code: "insecure_url" });
+    expect(mock.requestsTo("token")).toHaveLength(0);
+  });
+
+  it("are attached to http on loopback", async () => {
+    const mock = install({ resource: "http://127.0.0.1:9/mcp", issuer: "http://localhost:9" });
+    expect((await withClientCredentials(options)(fetch)(mock.resource)).status).toBe(200);
+  });
+});
+
+describe("composition", () => {
+  it("wraps any fetch-like next and calls it for every request, including the authorization server's", async () => {
+    const mock = install();
+    const seen: string[] = [];
+    const next = (input: string | URL | Request, init?: RequestInit) => {
+      seen.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
+      return fetch(input, init);
+    };
+    expect((await withClientCredentials(options)(next)(mock.resource)).status).toBe(200);
+    expect(seen).toEqual(["/mcp", "/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server", "/token", "/mcp"]);
+  });
+
+  it("defaults next to the global fetch at call time (so test interceptors installed later apply)", async () => {
+    const authFetch = withClientCredentials(options)();
+    const mock = install();
+    expect((await authFetch(mock.resource)).status).toBe(200);
+  });
+});
