@@ -16,6 +16,8 @@ export interface Binding {
   issuer?: string;
   scopes: string[];
   boundAt: number;
+  /** Described entirely by options: never rediscovered. */
+  static?: boolean;
 }
 
 export interface BindContext {
@@ -38,6 +40,7 @@ export function staticBinding(options: ClientCredentialsOptions, http: Http): Bi
     ...(options.issuer ? { issuer: options.issuer } : {}),
     scopes: scopeList(options.scope),
     boundAt: Date.now(),
+    static: true,
   };
 }
 

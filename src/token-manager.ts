@@ -35,6 +35,7 @@ export class TokenManager {
   readonly #tokenFlights = new Map<string, Promise<StoredToken>>();
   readonly #keys: KeyCache = new Map();
   readonly #usedKeys = new Set<string>();
+  readonly #cacheKeys = new Map<string, string>();
 
   constructor(options: ClientCredentialsOptions, next: FetchLike) {
     assertCredentials(options);
@@ -80,7 +81,8 @@ export class TokenManager {
   /** Discovers (once per challenge target, however many callers) and remembers a binding. */
   bind(url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
     const known = this.bindingFor(url);
-    if (known && Date.now() - known.boundAt < this.#discoveryTtlMs) return Promise.resolve(known);
+    // A fully static binding never needs discovery; a discovered one is trusted for the TTL.
+    if (known && (known.static || Date.now() - known.boundAt < this.#discoveryTtlMs)) return Promise.resolve(known);
     const flightKey = challenge?.resourceMetadata[0] ?? resourceOf(url).href;
     let flight = this.#bindingFlights.get(flightKey);
     if (!flight) {
@@ -186,11 +188,25 @@ export class TokenManager {
     return token;
   }
 
-  /** Token endpoint + authenticator for a binding; metadata cached per issuer for the discovery TTL. */
+  /**
+   * Token endpoint + authenticator for a binding, cached per issuer. Past the discovery TTL the
+   * metadata is refreshed in the background: an authorization server that is briefly down must
+   * not break requests that still have a valid cached token.
+   */
   #server(binding: Binding): Promise<Server> {
     const id = binding.issuer ?? this.#options.tokenEndpoint ?? "";
     const entry = this.#servers.get(id);
-    if (entry && entry.until > Date.now()) return entry.promise;
+    if (entry) {
+      if (entry.until <= Date.now()) {
+        entry.until = Date.now() + this.#discoveryTtlMs;
+        const refreshed = this.#resolveServer(binding.issuer);
+        refreshed.then(
+          () => this.#servers.set(id, { promise: refreshed, until: entry.until }),
+          () => {}, // keep the metadata we have; the next TTL tries again
+        );
+      }
+      return entry.promise;
+    }
     const promise = this.#resolveServer(binding.issuer);
     this.#servers.set(id, { promise, until: Date.now() + this.#discoveryTtlMs });
     promise.catch(() => this.#servers.delete(id));
@@ -220,14 +236,19 @@ export class TokenManager {
 
   /** Cache key: issuer, client, resource, sorted scopes, method + key thumbprint. Hashed; never a secret. */
   async #cacheKey(binding: Binding, server: Server): Promise<string> {
-    const parts = [
+    const parts = JSON.stringify([
       server.issuer ?? server.tokenEndpoint.href,
       this.#options.clientId,
       binding.resource ?? null,
       [...binding.scopes].sort(),
       await server.auth.identity(),
-    ];
-    return `mcc1:${await sha256(JSON.stringify(parts))}`;
+    ]);
+    let key = this.#cacheKeys.get(parts);
+    if (!key) {
+      key = `mcc1:${await sha256(parts)}`;
+      this.#cacheKeys.set(parts, key);
+    }
+    return key;
   }
 
   async #read(key: string): Promise<StoredToken | undefined> {

@@ -139,6 +139,38 @@ describe("cache", () => {
     expect(events.some((e) => e.type === "error" && /token store failed/.test(e.message))).toBe(true);
   });
 
+  it("discovery results expire after discoveryTtlSeconds; a static configuration never rediscovers", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const mock = install({ tokenLifetimeSeconds: 7200 });
+    const discovered = withClientCredentials({ ...options, discoveryTtlSeconds: 60 })(fetch);
+    const fixed = withClientCredentials({ ...options, tokenEndpoint: mock.tokenEndpoint, resource: mock.resource, discoveryTtlSeconds: 60 })(fetch);
+    await discovered(mock.resource);
+    await fixed(mock.resource);
+    vi.setSystemTime(Date.now() + 120_000);
+    mock.revoke();
+    mock.clearRequests();
+    await discovered(mock.resource);
+    // AS metadata is refreshed in the background (the cached token stays usable meanwhile)
+    await vi.waitFor(() => expect(mock.requestsTo("authorization-server-metadata")).toHaveLength(1));
+    expect(mock.requests.map((r) => r.endpoint).filter((e) => e !== "authorization-server-metadata")).toEqual(["resource", "resource-metadata", "token", "resource"]);
+    mock.clearRequests();
+    await fixed(mock.resource);
+    expect(mock.requests.map((r) => r.endpoint)).toEqual(["resource", "token", "resource"]);
+  });
+
+  it("a cached token keeps working while the authorization server's metadata cannot be refreshed", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const mock = install({ tokenLifetimeSeconds: 7200 });
+    const authFetch = withClientCredentials({ ...options, discoveryTtlSeconds: 60, retries: 0 })(fetch);
+    await authFetch(mock.resource);
+    vi.setSystemTime(Date.now() + 120_000);
+    mock.fault("authorization-server-metadata", faults.serverError(503), Infinity);
+    mock.clearRequests();
+    expect((await authFetch(mock.resource)).status).toBe(200);
+    expect((await authFetch(mock.resource)).status).toBe(200);
+    expect(mock.requestsTo("token")).toHaveLength(0);
+  });
+
   it("clearTokens() forgets tokens and discovery", async () => {
     const mock = install();
     const authFetch = withClientCredentials(options)(fetch);

@@ -163,6 +163,17 @@ describe("authorization server metadata (RFC 8414 / OIDC)", () => {
     ]);
   });
 
+  it("treats a non-JSON 200 (a web app's catch-all page) as absent and tries the next form", async () => {
+    const { http, HttpResponse } = await import("msw");
+    const mock = install(
+      { issuer: "https://auth.example.com/tenant1", metadataForms: ["openid-appended"] },
+      http.get("https://auth.example.com/.well-known/oauth-authorization-server/tenant1", () => HttpResponse.html("<!doctype html><title>app</title>")),
+    );
+    const { events, onEvent } = collectEvents();
+    expect((await withClientCredentials({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, onEvent })(fetch)(mock.resource)).status).toBe(200);
+    expect(events.filter((e) => e.type === "discovery" && e.kind === "authorization-server-metadata")).toHaveLength(3);
+  });
+
   it("uses the root OIDC form for a path-less issuer", async () => {
     const mock = install({ metadataForms: ["openid-inserted"] });
     expect((await withClientCredentials({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })(fetch)(mock.resource)).status).toBe(200);

@@ -40,11 +40,12 @@ export async function discoverAuthorizationServer(
     const url = new URL(candidate);
     const { status, text } = await http.get(url, "discovery");
     emit({ type: "discovery", kind: "authorization-server-metadata", url: url.href, status, ok: status === 200 });
-    if (status !== 200) {
-      tried.push(`${url.href} → ${status}`);
+    const json = status === 200 ? parseJson(text) : undefined;
+    if (json === undefined) {
+      tried.push(`${url.href} → ${status === 200 ? "200 (not JSON)" : status}`);
       continue;
     }
-    return validate(text, url, issuer, http);
+    return validate(json, url, issuer, http);
   }
   throw new ClientCredentialsError("discovery", `no authorization server metadata for ${issuer} (tried ${tried.join(", ")})`, {
     code: "authorization_server_metadata_not_found",
@@ -52,8 +53,8 @@ export async function discoverAuthorizationServer(
   });
 }
 
-function validate(text: string, url: URL, issuer: string, http: Http) {
-  const parsed = AuthorizationServerMetadata.safeParse(parseJson(text));
+function validate(json: unknown, url: URL, issuer: string, http: Http) {
+  const parsed = AuthorizationServerMetadata.safeParse(json);
   if (!parsed.success) {
     throw new ClientCredentialsError("discovery", `invalid authorization server metadata (${describeIssues(parsed.error)})`, {
       status: 200,

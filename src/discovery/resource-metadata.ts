@@ -49,11 +49,13 @@ export async function discoverResource(
     const url = http.secureUrl(candidate, "discovery", "resource_metadata URL");
     const { status, text } = await http.get(url, "discovery");
     emit({ type: "discovery", kind: "resource-metadata", url: url.href, status, ok: status === 200 });
-    if (status !== 200) {
-      tried.push(`${url.href} → ${status}`);
+    const json = status === 200 ? parseJson(text) : undefined;
+    // A non-JSON 200 is usually a web app's catch-all page: as good as a 404.
+    if (json === undefined) {
+      tried.push(`${url.href} → ${status === 200 ? "200 (not JSON)" : status}`);
       continue;
     }
-    return validate(text, url, requestUrl, http);
+    return validate(json, url, requestUrl, http);
   }
   throw new ClientCredentialsError("discovery", `no protected resource metadata for ${resourceOf(requestUrl).href} (tried ${tried.join(", ")})`, {
     code: "resource_metadata_not_found",
@@ -61,8 +63,8 @@ export async function discoverResource(
   });
 }
 
-function validate(text: string, metadataUrl: URL, requestUrl: URL, http: Http): DiscoveredResource {
-  const parsed = ProtectedResourceMetadata.safeParse(parseJson(text));
+function validate(json: unknown, metadataUrl: URL, requestUrl: URL, http: Http): DiscoveredResource {
+  const parsed = ProtectedResourceMetadata.safeParse(json);
   if (!parsed.success) {
     throw new ClientCredentialsError("discovery", `invalid protected resource metadata (${describeIssues(parsed.error)})`, {
       status: 200,
