@@ -2,7 +2,7 @@ import { decodeJwt, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPa
 import { describe, expect, it } from "vitest";
 import { ClientCredentialsError } from "../src/errors.js";
 import { assertCredentials, chooseAuthMethod, createClientAuth, formEncode, JWT_BEARER_ASSERTION } from "../src/grant/client-auth.js";
-import { algorithmsFor, chooseAlgorithm } from "../src/grant/signing-key.js";
+import { algorithmsFor, chooseAlgorithm } from "../src/grant/key-type.js";
 
 const context = { issuer: "https://auth.example.com/tenant", tokenEndpoint: "https://auth.example.com/tenant/token" };
 

@@ -1,6 +1,7 @@
 import { ClientCredentialsError } from "../errors.js";
 import type { ClientAuthMethod, ClientCredentialsOptions } from "../types.js";
-import { chooseAlgorithm, importSigningKey, type SigningKey } from "./signing-key.js";
+import type { SigningKey } from "./jwt.js";
+import { chooseAlgorithm } from "./key-type.js";
 
 export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const ASSERTION_LIFETIME_SECONDS = 60;
@@ -79,7 +80,7 @@ export function createClientAuth(
     const key = () => {
       let imported = keys.get(alg);
       if (!imported) {
-        imported = importSigningKey(input, alg, options.keyId);
+        imported = import("./jwt.js").then(({ importSigningKey }) => importSigningKey(input, alg, options.keyId));
         imported.catch(() => keys.delete(alg));
         keys.set(alg, imported);
       }
@@ -90,18 +91,12 @@ export function createClientAuth(
       identity: async () => `${method}:${alg}:${(await key()).thumbprint}`,
       redact: (text) => text,
       async apply(body, _headers, context) {
-        const { SignJWT } = await import("jose");
-        const { key: cryptoKey, kid } = await key();
-        const now = Math.floor(Date.now() / 1000);
-        const assertion = await new SignJWT({})
-          .setProtectedHeader(kid ? { alg, kid } : { alg })
-          .setIssuer(clientId)
-          .setSubject(clientId)
-          .setAudience(assertionAudience(options.assertionAudience, context))
-          .setIssuedAt(now)
-          .setExpirationTime(now + ASSERTION_LIFETIME_SECONDS)
-          .setJti(crypto.randomUUID())
-          .sign(cryptoKey);
+        const { signAssertion } = await import("./jwt.js");
+        const assertion = await signAssertion(await key(), {
+          clientId,
+          audience: assertionAudience(options.assertionAudience, context),
+          lifetimeSeconds: ASSERTION_LIFETIME_SECONDS,
+        });
         body.set("client_assertion_type", JWT_BEARER_ASSERTION);
         body.set("client_assertion", assertion);
       },

@@ -1,14 +1,5 @@
 import { ClientCredentialsError } from "../errors.js";
 
-/** A private key ready to sign client assertions with one algorithm. */
-export interface SigningKey {
-  alg: string;
-  key: CryptoKey;
-  kid?: string;
-  /** RFC 7638 thumbprint of the public key (or the `kid`): identifies the key in cache keys. */
-  thumbprint: string;
-}
-
 export type PrivateKeyInput = string | JsonWebKey | CryptoKey;
 
 const RSA_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
@@ -50,43 +41,7 @@ export function chooseAlgorithm(input: PrivateKeyInput, configured: string | und
   return fit;
 }
 
-/** Imports the key for `alg` (jose over WebCrypto) and works out its thumbprint. */
-export async function importSigningKey(input: PrivateKeyInput, alg: string, keyId: string | undefined): Promise<SigningKey> {
-  const jose = await import("jose");
-  try {
-    if (isCryptoKey(input)) {
-      if (input.type !== "private") throw new ClientCredentialsError("config", "privateKey is a public CryptoKey", { code: "invalid_key" });
-      const thumbprint = input.extractable
-        ? await jose.calculateJwkThumbprint(await jose.exportJWK(input))
-        : (keyId ?? `cryptokey-${crypto.randomUUID()}`);
-      return withKid({ alg, key: input, thumbprint }, keyId);
-    }
-    if (typeof input === "string") {
-      const key = await jose.importPKCS8(input, alg);
-      const exportable = await jose.importPKCS8(input, alg, { extractable: true });
-      const thumbprint = await jose.calculateJwkThumbprint(await jose.exportJWK(exportable));
-      return withKid({ alg, key, thumbprint }, keyId);
-    }
-    if (!input.d) throw new ClientCredentialsError("config", "privateKey JWK has no private part (`d`)", { code: "invalid_key" });
-    const key = await jose.importJWK({ ...input, alg, ext: false }, alg);
-    if (!isCryptoKey(key)) throw new ClientCredentialsError("config", "privateKey JWK is a symmetric key", { code: "invalid_key" });
-    const thumbprint = await jose.calculateJwkThumbprint(input as Parameters<typeof jose.calculateJwkThumbprint>[0]);
-    return withKid({ alg, key, thumbprint }, keyId ?? (input as JsonWebKey & { kid?: string }).kid);
-  } catch (error) {
-    if (error instanceof ClientCredentialsError) throw error;
-    // jose's messages describe the key format, never the key material.
-    throw new ClientCredentialsError("config", `could not import privateKey for ${alg}: ${error instanceof Error ? error.message : "unknown error"}`, {
-      code: "invalid_key",
-      cause: error,
-    });
-  }
-}
-
-function withKid(key: Omit<SigningKey, "kid">, kid: string | undefined): SigningKey {
-  return kid ? { ...key, kid } : key;
-}
-
-function isCryptoKey(value: unknown): value is CryptoKey {
+export function isCryptoKey(value: unknown): value is CryptoKey {
   return typeof CryptoKey !== "undefined" && value instanceof CryptoKey;
 }
 

@@ -1,0 +1,76 @@
+// Bundle sizes as users' bundlers see them: esbuild, minified, gzipped.
+// `node bench/size.mjs` prints the table; `--check` also enforces the budgets (used by CI).
+import { build } from "esbuild";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+
+const root = resolve(import.meta.dirname, "..");
+const check = process.argv.includes("--check");
+
+// Budgets in gzipped bytes. Raise them deliberately, with a reason in the commit.
+const scenarios = [
+  {
+    name: "client secret (initial chunk)",
+    budget: 20_000,
+    source: `import { withClientCredentials } from "mcp-client-credentials";
+export default withClientCredentials({ clientId: "a", clientSecret: "b" })(fetch);`,
+  },
+  {
+    name: "private key (all chunks)",
+    budget: 30_000,
+    all: true,
+    source: `import { withClientCredentials } from "mcp-client-credentials";
+export default withClientCredentials({ clientId: "a", privateKey: "k" })(fetch);`,
+  },
+  {
+    name: "msw kit",
+    budget: 14_000,
+    all: true,
+    external: ["msw"],
+    source: `export { createMcpAuthMock, faults } from "mcp-client-credentials/msw";`,
+  },
+];
+
+const dir = mkdtempSync(join(tmpdir(), "mcc-size-"));
+let passed = 0;
+let failed = 0;
+try {
+  console.log("scenario".padEnd(32), "min".padStart(9), "gzip".padStart(9), "budget".padStart(9));
+  for (const scenario of scenarios) {
+    const entry = join(dir, "entry.mjs");
+    const out = join(dir, "out");
+    rmSync(out, { recursive: true, force: true });
+    writeFileSync(entry, scenario.source);
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      splitting: true,
+      format: "esm",
+      minify: true,
+      platform: "neutral",
+      mainFields: ["module", "main"],
+      conditions: ["import"],
+      outdir: out,
+      external: scenario.external ?? [],
+      nodePaths: [join(root, "node_modules")],
+      alias: { "mcp-client-credentials/msw": join(root, "dist/msw/index.js"), "mcp-client-credentials": join(root, "dist/index.js") },
+      logLevel: "error",
+    });
+    const files = readdirSync(out).filter((f) => f.endsWith(".js"));
+    const chosen = scenario.all ? files : ["entry.js"];
+    const bytes = chosen.map((f) => readFileSync(join(out, f)));
+    const min = bytes.reduce((sum, b) => sum + b.length, 0);
+    const gz = bytes.reduce((sum, b) => sum + gzipSync(b, { level: 9 }).length, 0);
+    const ok = gz <= scenario.budget;
+    ok ? passed++ : failed++;
+    console.log(scenario.name.padEnd(32), String(min).padStart(9), String(gz).padStart(9), String(scenario.budget).padStart(9), ok ? "" : "OVER BUDGET");
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+if (check) {
+  console.log(`size: ${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+}
