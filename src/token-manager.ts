@@ -219,6 +219,7 @@ export class TokenManager {
       const tokenEndpoint = this.#http.secureUrl(options.tokenEndpoint, "config", "tokenEndpoint");
       const method = chooseAuthMethod(options, {});
       const auth = createClientAuth(options, method, {}, this.#keys);
+      this.emit({ type: "discovered", issuer: options.issuer ?? tokenEndpoint.origin, tokenEndpoint: tokenEndpoint.href, authMethod: method });
       return { tokenEndpoint, auth, ...(options.issuer ? { issuer: options.issuer } : {}) };
     }
     if (!issuer) throw new ClientCredentialsError("config", "no authorization server: set issuer or tokenEndpoint, or let discovery find one", { code: "invalid_config" });
