@@ -4,11 +4,13 @@ import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
 import { assertCredentials } from "./grant/client-auth.js";
 import { secureUrl } from "./http.js";
+import { copyHeaders, initOf } from "./request-init.js";
 import { publicToken, TokenManager } from "./token-manager.js";
 import type { AccessToken, ClientCredentialsOptions, FetchLike, StoredToken } from "./types.js";
 
 /** A `fetch` that authenticates to OAuth-protected MCP servers, plus token helpers. */
-export interface AuthenticatedFetch extends FetchLike {
+export interface AuthenticatedFetch {
+  (input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** A valid token for a resource URL (or the configured resource), for CLIs and custom transports. */
   getToken(resourceUrl?: string | URL): Promise<AccessToken>;
   /** Forgets every token and discovery result this instance holds. */
@@ -31,10 +33,11 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
 
     const authFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       const url = new URL(input instanceof Request ? input.url : String(input), globalThis.location?.href);
-      const callerAuth = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined)).has("authorization");
-      if (callerAuth || !manager.mayAuthorize(url)) return base(input, init);
+      const callerAuth = copyHeaders(init?.headers ?? (input instanceof Request ? input.headers : undefined)).has("authorization");
+      if ((callerAuth || !manager.mayAuthorize(url)) && !(input instanceof Request)) return base(input, init);
 
       const request = await Replayable.from(input, init);
+      if (callerAuth || !manager.mayAuthorize(url)) return base(...request.build(undefined, request.redirect));
       let binding = manager.bindingFor(url);
       let token = binding ? await manager.token(binding, request.signal) : undefined;
       let response = await send(request, binding, token);
@@ -109,11 +112,10 @@ function discard(response: Response): void {
   response.body?.cancel().catch(() => {});
 }
 
-/** A request whose body is buffered up front, so it can be sent again after a 401. */
+/** A request as (url, init) with its body buffered up front, so it can be sent again after a 401. */
 class Replayable {
   private constructor(
     readonly url: URL,
-    private readonly original: Request | undefined,
     private readonly init: RequestInit,
     private readonly headers: Headers,
     private readonly body: BodyInit | null,
@@ -122,38 +124,35 @@ class Replayable {
   static async from(input: string | URL | Request, init: RequestInit | undefined): Promise<Replayable> {
     if (input instanceof Request) {
       const request = init ? new Request(input, init) : input;
-      const body = request.body ? await request.clone().arrayBuffer() : null;
-      return new Replayable(new URL(request.url), request, {}, new Headers(request.headers), body);
+      const body = request.body ? await request.arrayBuffer() : null;
+      return new Replayable(new URL(request.url), initOf(request), copyHeaders(request.headers), body);
     }
     const url = new URL(String(input), globalThis.location?.href);
     const raw = init?.body ?? null;
     const body = raw instanceof ReadableStream ? await new Response(raw).arrayBuffer() : raw;
-    return new Replayable(url, undefined, init ?? {}, new Headers(init?.headers), body);
+    return new Replayable(url, init ?? {}, copyHeaders(init?.headers), body);
   }
 
   get signal(): AbortSignal | null | undefined {
-    return this.original ? this.original.signal : this.init.signal;
+    return this.init.signal;
   }
 
   get redirect(): RequestRedirect {
-    return (this.original ? this.original.redirect : this.init.redirect) ?? "follow";
+    return this.init.redirect ?? "follow";
   }
 
-  build(token: StoredToken | undefined, redirect: RequestRedirect): [string | Request, RequestInit | undefined] {
+  build(token: StoredToken | undefined, redirect: RequestRedirect): [string, RequestInit] {
     const headers = new Headers(this.headers);
     if (token) headers.set("authorization", `Bearer ${token.accessToken}`);
-    else headers.delete("authorization");
-    if (this.original) return [new Request(this.original, { headers, body: this.body, redirect }), undefined];
     return [this.url.href, { ...this.init, headers, body: this.body, redirect }];
   }
 
   /** Fetch's redirect rules (fetch spec §4.4): 303, and 301/302 after POST, become GET without a body. */
   redirectTo(url: URL, status: number): Replayable {
-    const method = (this.original?.method ?? this.init.method ?? "GET").toUpperCase();
+    const method = (this.init.method ?? "GET").toUpperCase();
     const toGet = (status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST");
     const headers = new Headers(this.headers);
     if (toGet) ["content-type", "content-length", "content-encoding", "content-language", "content-location"].forEach((name) => headers.delete(name));
-    const init: RequestInit = { ...this.init, method: toGet ? "GET" : method, ...(this.signal ? { signal: this.signal } : {}) };
-    return new Replayable(url, undefined, init, headers, toGet ? null : this.body);
+    return new Replayable(url, { ...this.init, method: toGet ? "GET" : method }, headers, toGet ? null : this.body);
   }
 }

@@ -1,5 +1,6 @@
 import ky, { HTTPError, TimeoutError } from "ky";
 import { ClientCredentialsError, type ClientCredentialsPhase } from "./errors.js";
+import { initOf } from "./request-init.js";
 import type { ClientCredentialsEvent, FetchLike } from "./types.js";
 
 /** Responses from authorization servers and metadata endpoints are small; anything bigger is hostile. */
@@ -52,7 +53,11 @@ export function secureUrl(value: string, phase: ClientCredentialsPhase, what: st
 
 export function createHttp(options: HttpOptions): Http {
   const client = ky.create({
-    fetch: (input, init) => options.fetch(input, init),
+    fetch: async (input, init) => {
+      if (!(input instanceof Request)) return options.fetch(input, init);
+      const body = input.method === "GET" || input.method === "HEAD" ? undefined : await input.text();
+      return options.fetch(input.url, { ...init, ...initOf(input), body });
+    },
     timeout: options.timeoutMs,
     redirect: "manual",
     // Only retryable statuses throw (and so get retried); the rest are handled by the caller.

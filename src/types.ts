@@ -1,7 +1,10 @@
 import type { ClientCredentialsPhase } from "./errors.js";
 
-/** Anything with the signature of the global `fetch`. */
-export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+/**
+ * What the middleware wraps: the global `fetch` or anything of the MCP SDK's `FetchLike` shape.
+ * It is always called as `(url, init)`, never with a `Request`.
+ */
+export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
 /** An access token as this package caches and returns it. */
 export interface AccessToken {

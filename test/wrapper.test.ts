@@ -212,6 +212,28 @@ describe("composition", () => {
     expect(seen).toEqual(["/mcp", "/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server", "/token", "/mcp"]);
   });
 
+  it("calls next as (url, init), never with a Request, so SDK middlewares can read init", async () => {
+    const mock = install();
+    const calls: Array<{ input: unknown; method?: string; auth: string | null }> = [];
+    const next = (input: string | URL, init?: RequestInit) => {
+      calls.push({ input, method: init?.method, auth: new Headers(init?.headers).get("authorization") });
+      return fetch(input, init);
+    };
+    const response = await withClientCredentials(options)(next)(new Request(mock.resource, { method: "POST", body: "x" }));
+    expect(response.status).toBe(200);
+    expect(calls.every((call) => typeof call.input === "string")).toBe(true);
+    expect(calls.map((call) => call.method)).toEqual(["POST", "GET", "GET", "POST", "POST"]);
+    expect(calls[3]!.auth).toMatch(/^Basic /); // the token request's credentials are in init.headers
+    expect(calls[4]!.auth).toMatch(/^Bearer /);
+  });
+
+  it("copies headers from a Headers object of another realm or polyfill", async () => {
+    const mock = install();
+    const foreign = { forEach: (callback: (value: string, name: string) => void) => callback("trace-1", "x-trace") } as unknown as Headers;
+    await withClientCredentials(options)(fetch)(mock.resource, { headers: foreign });
+    expect(mock.requestsTo("resource").map((r) => r.headers["x-trace"])).toEqual(["trace-1", "trace-1"]);
+  });
+
   it("defaults next to the global fetch at call time (so test interceptors installed later apply)", async () => {
     const authFetch = withClientCredentials(options)();
     const mock = install();
