@@ -1,0 +1,33 @@
+export declare const SCOPE: string;
+
+export interface McpRequest {
+  at: number;
+  method: string;
+  path: string;
+  authorized: boolean;
+  rpc?: string;
+  status?: number;
+  ms?: number;
+}
+
+export interface McpServerOptions {
+  issuer: string;
+  metadataUrl?: string;
+  jwksUri?: string;
+  requiredScopes?: string[];
+  host?: string;
+  port?: number;
+}
+
+export interface ProtectedMcpServer {
+  origin: string;
+  url: string;
+  resource: string;
+  resourceMetadataUrl: string;
+  issuer: string;
+  scopes: string[];
+  requests: McpRequest[];
+  close(): Promise<void>;
+}
+
+export declare function start(options: McpServerOptions): Promise<ProtectedMcpServer>;

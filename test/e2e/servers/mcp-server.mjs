@@ -1,0 +1,162 @@
+// A real MCP server: the MCP TypeScript SDK's McpServer over Streamable HTTP (stateful
+// sessions), protected by the SDK's bearer-auth middleware. Access tokens are JWTs from the
+// authorization server, verified against its JWKS (iss, aud = this server's /mcp URL,
+// expiry, scope). Protected resource metadata (RFC 9728) comes from the SDK's
+// mcpAuthMetadataRouter, so a client can discover everything from the first 401.
+//
+//   const mcp = await start({ issuer: as.issuer });
+//   as.addResource(mcp.url, { scope: "mcp:tools" });
+import { randomUUID } from "node:crypto";
+import * as jose from "jose";
+import { z } from "zod";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { createMcpExpressApp } from "@modelcontextprotocol/sdk/server/express.js";
+import { requireBearerAuth } from "@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js";
+import { InvalidTokenError } from "@modelcontextprotocol/sdk/server/auth/errors.js";
+import { getOAuthProtectedResourceMetadataUrl, mcpAuthMetadataRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+
+export const SCOPE = "mcp:tools";
+
+/** The tools every session gets: echo, add, whoami (reads the verified token's claims). */
+function createMcpServer() {
+  const server = new McpServer({ name: "e2e-protected-mcp-server", version: "1.0.0" });
+  server.registerTool(
+    "echo",
+    { description: "Echoes the text back", inputSchema: { text: z.string() } },
+    async ({ text }) => ({ content: [{ type: "text", text }] }),
+  );
+  server.registerTool(
+    "add",
+    { description: "Adds two numbers", inputSchema: { a: z.number(), b: z.number() } },
+    async ({ a, b }) => ({ content: [{ type: "text", text: String(a + b) }], structuredContent: { sum: a + b } }),
+  );
+  server.registerTool("whoami", { description: "Who the access token says the caller is" }, async (extra) => {
+    const auth = extra.authInfo;
+    const who = { clientId: auth?.clientId, scopes: auth?.scopes, resource: auth?.resource?.href, expiresAt: auth?.expiresAt };
+    return { content: [{ type: "text", text: JSON.stringify(who) }], structuredContent: who };
+  });
+  return server;
+}
+
+function listen(app, port, host) {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error) => (error ? reject(error) : resolve(server)));
+    server.once("error", reject);
+  });
+}
+
+/**
+ * @param {object} options
+ * @param {string} options.issuer authorization server issuer (its metadata is fetched at start)
+ * @param {string} [options.metadataUrl] where to fetch the AS metadata, default the OIDC path-appended form
+ * @param {string} [options.jwksUri] default: the metadata's jwks_uri
+ * @param {string[]} [options.requiredScopes] default [SCOPE]
+ * @param {string} [options.host] default "127.0.0.1"
+ * @param {number} [options.port] default 0
+ */
+export async function start(options) {
+  const host = options.host ?? "127.0.0.1";
+  const requiredScopes = options.requiredScopes ?? [SCOPE];
+  const metadataResponse = await fetch(options.metadataUrl ?? `${options.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`);
+  if (!metadataResponse.ok) throw new Error(`authorization server metadata: HTTP ${metadataResponse.status}`);
+  const oauthMetadata = await metadataResponse.json();
+  const jwks = jose.createRemoteJWKSet(new URL(options.jwksUri ?? oauthMetadata.jwks_uri));
+
+  const app = createMcpExpressApp({ host });
+  /** Every HTTP request, with the outcome: for tests and the demo. Never the token itself. */
+  const requests = [];
+  app.use((req, res, next) => {
+    const entry = { at: Date.now(), method: req.method, path: req.path, authorized: Boolean(req.headers.authorization), rpc: req.body?.method };
+    res.on("finish", () => {
+      entry.status = res.statusCode;
+      entry.ms = Date.now() - entry.at;
+      requests.push(entry);
+    });
+    next();
+  });
+
+  const server = await listen(app, options.port ?? 0, host);
+  const origin = `http://${host}:${server.address().port}`;
+  const resourceUrl = new URL(`${origin}/mcp`);
+  const resourceMetadataUrl = getOAuthProtectedResourceMetadataUrl(resourceUrl);
+
+  app.use(mcpAuthMetadataRouter({ oauthMetadata, resourceServerUrl: resourceUrl, scopesSupported: requiredScopes, resourceName: "e2e MCP server" }));
+
+  const verifier = {
+    async verifyAccessToken(token) {
+      try {
+        const { payload } = await jose.jwtVerify(token, jwks, { issuer: oauthMetadata.issuer, audience: resourceUrl.href, typ: "at+jwt" });
+        return {
+          token,
+          clientId: String(payload.client_id ?? payload.sub),
+          scopes: typeof payload.scope === "string" ? payload.scope.split(" ") : [],
+          expiresAt: payload.exp,
+          resource: new URL(Array.isArray(payload.aud) ? payload.aud[0] : payload.aud),
+        };
+      } catch (error) {
+        // Anything wrong with the token is a 401 with a challenge, never a 500.
+        throw new InvalidTokenError(error?.code ?? "invalid token");
+      }
+    },
+  };
+  const bearer = requireBearerAuth({ verifier, requiredScopes, resourceMetadataUrl, expectedResource: resourceUrl });
+
+  const sessions = new Map();
+  app.post("/mcp", bearer, async (req, res) => {
+    const sessionId = req.headers["mcp-session-id"];
+    let transport = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
+    if (!transport) {
+      if (sessionId || !isInitializeRequest(req.body)) {
+        res.status(sessionId ? 404 : 400).json({ jsonrpc: "2.0", error: { code: -32000, message: sessionId ? "Session not found" : "No session" }, id: null });
+        return;
+      }
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => sessions.set(id, transport),
+      });
+      transport.onclose = () => {
+        if (transport.sessionId) sessions.delete(transport.sessionId);
+      };
+      await createMcpServer().connect(transport);
+    }
+    await transport.handleRequest(req, res, req.body);
+  });
+  const sessionRequest = async (req, res) => {
+    const sessionId = req.headers["mcp-session-id"];
+    const transport = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
+    if (!transport) {
+      res.status(sessionId ? 404 : 400).send(sessionId ? "Session not found" : "No session");
+      return;
+    }
+    await transport.handleRequest(req, res);
+  };
+  app.get("/mcp", bearer, sessionRequest);
+  app.delete("/mcp", bearer, sessionRequest);
+
+  const sockets = new Set();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  return {
+    origin,
+    /** The MCP endpoint, which is also the resource identifier tokens must carry as `aud`. */
+    url: resourceUrl.href,
+    resource: resourceUrl.href,
+    resourceMetadataUrl,
+    issuer: oauthMetadata.issuer,
+    scopes: requiredScopes,
+    requests,
+    async close() {
+      await Promise.allSettled([...sessions.values()].map((transport) => transport.close()));
+      sessions.clear();
+      await new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+}
