@@ -9,6 +9,7 @@
 //
 // Plain ESM (no TypeScript, no loader) so `node demo/index.mjs` can import it.
 import http from "node:http";
+import { closer, listen } from "./listen.mjs";
 import * as jose from "jose";
 
 /** Algorithms accepted for private_key_jwt client assertions (advertised in the metadata). */
@@ -75,15 +76,6 @@ function memoryAdapter() {
   };
 }
 
-function listen(server, port, host) {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve(server.address().port);
-    });
-  });
-}
 
 /**
  * Starts the authorization server.
@@ -193,11 +185,7 @@ export async function start(options = {}) {
     callback(req, res);
   });
 
-  const sockets = new Set();
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
+  const close = closer(server);
 
   return {
     origin,
@@ -215,10 +203,7 @@ export async function start(options = {}) {
       resources.set(resource, info);
     },
     async close() {
-      await new Promise((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+      await close();
     },
   };
 }

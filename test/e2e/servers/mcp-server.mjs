@@ -7,6 +7,8 @@
 //   const mcp = await start({ issuer: as.issuer });
 //   as.addResource(mcp.url, { scope: "mcp:tools" });
 import { randomUUID } from "node:crypto";
+import http from "node:http";
+import { closer, listen } from "./listen.mjs";
 import * as jose from "jose";
 import { z } from "zod";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -40,12 +42,6 @@ function createMcpServer() {
   return server;
 }
 
-function listen(app, port, host) {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error) => (error ? reject(error) : resolve(server)));
-    server.once("error", reject);
-  });
-}
 
 /**
  * @param {object} options
@@ -77,8 +73,8 @@ export async function start(options) {
     next();
   });
 
-  const server = await listen(app, options.port ?? 0, host);
-  const origin = `http://${host}:${server.address().port}`;
+  const server = http.createServer(app);
+  const origin = `http://${host}:${await listen(server, options.port ?? 0, host)}`;
   const resourceUrl = new URL(`${origin}/mcp`);
   const resourceMetadataUrl = getOAuthProtectedResourceMetadataUrl(resourceUrl);
 
@@ -135,11 +131,7 @@ export async function start(options) {
   app.get("/mcp", bearer, sessionRequest);
   app.delete("/mcp", bearer, sessionRequest);
 
-  const sockets = new Set();
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
+  const close = closer(server);
 
   return {
     origin,
@@ -153,10 +145,7 @@ export async function start(options) {
     async close() {
       await Promise.allSettled([...sessions.values()].map((transport) => transport.close()));
       sessions.clear();
-      await new Promise((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+      await close();
     },
   };
 }

@@ -4,17 +4,9 @@
 // /.well-known/oauth-protected-resource/<path>, and answers 401 with
 // `WWW-Authenticate: Bearer resource_metadata="…"`.
 import http from "node:http";
+import { closer, listen } from "./listen.mjs";
 import * as jose from "jose";
 
-function listen(server, port, host) {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve(server.address().port);
-    });
-  });
-}
 
 /**
  * @param {object} options
@@ -75,11 +67,7 @@ export async function start(options) {
   });
   const port = await listen(server, options.port ?? 0, host);
   const origin = `http://${host}:${port}`;
-  const sockets = new Set();
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
+  const close = closer(server);
 
   return {
     origin,
@@ -88,10 +76,7 @@ export async function start(options) {
     resourceMetadataUrl: `${origin}/.well-known/oauth-protected-resource${paths[0]}`,
     requests,
     async close() {
-      await new Promise((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+      await close();
     },
   };
 }
