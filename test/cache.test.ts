@@ -2,7 +2,7 @@ import { http } from "msw";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { memoryStore, withClientCredentials, type StoredToken, type TokenStore } from "../src/index.js";
 import { faults } from "../src/msw/index.js";
-import { CLIENT_ID, CLIENT_SECRET, collectEvents, useMockServer } from "./helpers.js";
+import { CLIENT_ID, CLIENT_SECRET, collectEvents, recordingStore, useMockServer } from "./helpers.js";
 
 const { mock: install } = useMockServer();
 const options = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
@@ -104,21 +104,17 @@ describe("cache", () => {
 
   it("cache keys are fixed-length hashes with no secret, client id or URL in them", async () => {
     const mock = install();
-    const keys: string[] = [];
-    const inner = memoryStore();
-    const store: TokenStore = { get: (k) => inner.get(k), set: (k, v, ttl) => (keys.push(k), inner.set(k, v, ttl)), delete: (k) => inner.delete(k) };
+    const { store, writes } = recordingStore();
     await withClientCredentials({ ...options, store })(fetch)(mock.resource);
-    expect(keys).toHaveLength(1);
-    expect(keys[0]).toMatch(/^mcc1:[A-Za-z0-9_-]{43}$/);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.key).toMatch(/^mcc1:[A-Za-z0-9_-]{43}$/);
   });
 
   it("stores absolute expiry with a TTL matching the token lifetime", async () => {
     const mock = install({ tokenLifetimeSeconds: 90 });
-    const writes: Array<[StoredToken, number]> = [];
-    const inner = memoryStore();
-    const store: TokenStore = { get: (k) => inner.get(k), set: (k, v, ttl) => (writes.push([v, ttl]), inner.set(k, v, ttl)), delete: (k) => inner.delete(k) };
+    const { store, writes } = recordingStore();
     await withClientCredentials({ ...options, store })(fetch)(mock.resource);
-    const [value, ttl] = writes[0]!;
+    const { value, ttl } = writes[0]!;
     expect(ttl).toBeGreaterThanOrEqual(89);
     expect(ttl).toBeLessThanOrEqual(90);
     expect(value.expiresAt - value.obtainedAt).toBe(90_000);
@@ -278,15 +274,13 @@ describe("401 handling", () => {
   });
 
   it("evicts only the token that was rejected, not one another instance already put in its place", async () => {
-    const inner = memoryStore();
-    const keys: string[] = [];
-    const store: TokenStore = { get: (k) => inner.get(k), set: (k, v, ttl) => (keys.push(k), inner.set(k, v, ttl)), delete: (k) => inner.delete(k) };
+    const { store, inner, writes } = recordingStore();
     let replacement: StoredToken | undefined;
     const mock = install(
       {},
       http.all("https://mcp.example.com/mcp", ({ request }) => {
         // Another instance replaces the token in the shared store while ours is being rejected.
-        if (replacement && request.headers.get("authorization") === `Bearer ${mock.tokens[0]!.accessToken}`) inner.set(keys[0]!, replacement, 60);
+        if (replacement && request.headers.get("authorization") === `Bearer ${mock.tokens[0]!.accessToken}`) inner.set(writes[0]!.key, replacement, 60);
         return undefined;
       }),
     );
@@ -299,6 +293,6 @@ describe("401 handling", () => {
     expect((await a(mock.resource)).status).toBe(200);
     expect(mock.tokens).toHaveLength(2); // no third token: the replacement was kept and used
     expect(mock.requestsTo("resource").map((r) => r.headers.authorization)).toEqual([`Bearer ${mock.tokens[0]!.accessToken}`, `Bearer ${replacement.accessToken}`]);
-    expect((inner.get(keys[0]!) as StoredToken).accessToken).toBe(replacement.accessToken);
+    expect((inner.get(writes[0]!.key) as StoredToken).accessToken).toBe(replacement.accessToken);
   });
 });

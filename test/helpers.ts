@@ -2,7 +2,8 @@ import { http, HttpResponse, type RequestHandler } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { ClientCredentialsError } from "../src/errors.js";
-import type { ClientCredentialsEvent } from "../src/types.js";
+import { memoryStore } from "../src/stores/memory.js";
+import type { ClientCredentialsEvent, StoredToken, TokenStore } from "../src/types.js";
 import { createMcpAuthMock, type McpAuthMock, type McpAuthMockOptions } from "../src/msw/index.js";
 
 export const CLIENT_ID = "ci-robot";
@@ -42,4 +43,19 @@ export async function rejection(promise: Promise<unknown>): Promise<ClientCreden
 
 export async function json(response: Response): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>;
+}
+
+/** A memory store that records every write, so tests can see keys, values and TTLs. */
+export function recordingStore() {
+  const inner = memoryStore();
+  const writes: Array<{ key: string; value: StoredToken; ttl: number }> = [];
+  const store: TokenStore = {
+    get: (key) => inner.get(key),
+    set: (key, value, ttl) => {
+      writes.push({ key, value, ttl });
+      inner.set(key, value, ttl);
+    },
+    delete: (key) => inner.delete(key),
+  };
+  return { store, inner, writes };
 }
