@@ -1,8 +1,9 @@
 import { sameIssuer } from "./discovery/authorization-server.js";
 import type { BearerChallenge } from "./discovery/challenge.js";
-import { discoverResource, isUnderResource, resourceOf, type DiscoveredResource } from "./discovery/resource-metadata.js";
+import { discoverResource, isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
 import type { Http } from "./http.js";
+import { configuredBoundary } from "./options.js";
 import type { ClientCredentialsEvent, ClientCredentialsOptions } from "./types.js";
 import { scopeList } from "./util.js";
 
@@ -26,17 +27,19 @@ export interface BindContext {
   emit: (event: ClientCredentialsEvent) => void;
 }
 
-/** True when static options say where to get tokens, so no resource metadata is needed. */
+/** True when static options say where to get tokens, so no authorization server needs choosing. */
 export function hasStaticServer(options: ClientCredentialsOptions): boolean {
   return Boolean(options.issuer || options.tokenEndpoint);
 }
 
-/** The binding static options describe completely (resource + issuer/token endpoint), if any. */
-export function staticBinding(options: ClientCredentialsOptions, http: Http): Binding | undefined {
-  if (typeof options.resource !== "string" || !hasStaticServer(options)) return undefined;
+/** The binding static options describe completely (a resource URL + issuer/token endpoint), if any. */
+export function staticBinding(options: ClientCredentialsOptions): Binding | undefined {
+  const boundary = configuredBoundary(options);
+  if (!boundary || !hasStaticServer(options)) return undefined;
+  const resource = indicator(options, undefined, boundary);
   return {
-    boundary: resourceOf(http.secureUrl(options.resource, "config", "resource")),
-    resource: options.resource,
+    boundary,
+    ...(resource !== undefined ? { resource } : {}),
     ...(options.issuer ? { issuer: options.issuer } : {}),
     scopes: scopeList(options.scope),
     boundAt: Date.now(),
@@ -50,36 +53,36 @@ export function staticBinding(options: ClientCredentialsOptions, http: Http): Bi
  */
 export async function bind(context: BindContext, url: URL, challenge: BearerChallenge | undefined): Promise<Binding> {
   const { options, http, emit } = context;
-  const configured = typeof options.resource === "string" ? resourceOf(http.secureUrl(options.resource, "config", "resource")) : undefined;
+  const configured = configuredBoundary(options);
   if (configured && !isUnderResource(url, configured)) {
     throw new ClientCredentialsError("config", `${resourceOf(url).href} is not under the configured resource ${configured.href}`, {
       code: "resource_mismatch",
     });
   }
-  let discovered: DiscoveredResource | undefined;
-  try {
-    discovered = await discoverResource(http, url, challenge?.resourceMetadata ?? [], emit);
-  } catch (error) {
-    // Without resource metadata, static server options still say where to get tokens.
-    const notFound = error instanceof ClientCredentialsError && error.code === "resource_metadata_not_found";
-    if (!(notFound && hasStaticServer(options))) throw error;
-  }
-  if (discovered && options.issuer && !discovered.authorizationServers.some((server) => sameIssuer(server, options.issuer!))) {
+  const discovered = await discoverResource(http, url, challenge?.resourceMetadata ?? [], emit);
+  if (options.issuer && !discovered.authorizationServers.some((server) => sameIssuer(server, options.issuer!))) {
     throw new ClientCredentialsError(
       "discovery",
       `the resource names authorization servers ${discovered.authorizationServers.join(", ")}, not the configured issuer ${options.issuer}`,
       { code: "issuer_not_allowed", url: discovered.metadataUrl },
     );
   }
-  const boundary = configured ?? (discovered ? new URL(discovered.resource) : resourceOf(url));
-  const resource = options.resource === false ? undefined : typeof options.resource === "string" ? options.resource : (discovered?.resource ?? resourceOf(url).href);
-  const issuer = options.issuer ?? (options.tokenEndpoint ? undefined : discovered?.authorizationServers[0]);
-  const scopes = scopeList(options.scope).length > 0 ? scopeList(options.scope) : challenge?.scope ? scopeList(challenge.scope) : scopeList(discovered?.scopesSupported);
+  const boundary = configured ?? resourceOf(new URL(discovered.resource));
+  const resource = indicator(options, discovered.resource, boundary);
+  const issuer = options.issuer ?? (options.tokenEndpoint ? undefined : discovered.authorizationServers[0]);
+  const configuredScopes = scopeList(options.scope);
+  const scopes = configuredScopes.length > 0 ? configuredScopes : challenge?.scope ? scopeList(challenge.scope) : scopeList(discovered.scopesSupported);
   return {
-    boundary: resourceOf(boundary),
+    boundary,
     ...(resource !== undefined ? { resource } : {}),
     ...(issuer ? { issuer } : {}),
     scopes,
     boundAt: Date.now(),
   };
+}
+
+/** The RFC 8707 indicator: the option, else the discovered `resource` verbatim, else the resource URL. */
+function indicator(options: ClientCredentialsOptions, discovered: string | undefined, boundary: URL): string | undefined {
+  if (options.resource === false) return undefined;
+  return options.resource ?? discovered ?? options.resourceUrl ?? boundary.href;
 }

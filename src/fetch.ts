@@ -2,8 +2,8 @@ import type { Binding } from "./binding.js";
 import { bearerChallenge, parseWwwAuthenticate, type BearerChallenge } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
-import { assertCredentials } from "./grant/client-auth.js";
 import { secureUrl } from "./http.js";
+import { assertOptions } from "./options.js";
 import { copyHeaders, initOf } from "./request-init.js";
 import { publicToken, TokenManager } from "./token-manager.js";
 import type { AccessToken, ClientCredentialsOptions, FetchLike, StoredToken } from "./types.js";
@@ -18,6 +18,8 @@ export interface AuthenticatedFetch {
 }
 
 const MAX_REDIRECTS = 20;
+/** Browsers (pages and workers) answer `redirect: "manual"` with an opaque response. */
+const HIDES_REDIRECTS = /^Mozilla\//.test(globalThis.navigator?.userAgent ?? "");
 
 /**
  * Fetch middleware for the OAuth 2.0 client_credentials grant (MCP extension SEP-1046).
@@ -26,7 +28,7 @@ const MAX_REDIRECTS = 20;
  * only to the resource they were issued for. `next` defaults to `globalThis.fetch`.
  */
 export function withClientCredentials(options: ClientCredentialsOptions): (next?: FetchLike) => AuthenticatedFetch {
-  assertCredentials(options);
+  assertOptions(options);
   return (next) => {
     const base: FetchLike = next ?? ((input, init) => globalThis.fetch(input, init));
     const manager = new TokenManager(options, base);
@@ -48,8 +50,9 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         manager.emit({ type: "challenge", url: resourceOf(url).href, status: 401, resourceMetadata: challenge?.resourceMetadata ?? [], ...pick(challenge) });
         secureUrl(url.href, "resource", "protected resource URL", options.allowInsecureRequests ?? false);
         discard(response);
-        if (binding && token) await manager.evict(binding, token.accessToken);
+        if (binding && token) await manager.evict(binding, token.accessToken, request.signal);
         binding = await manager.bind(url, challenge, request.signal);
+        if (challenge?.scope && options.scope === undefined) binding = manager.widen(binding, challenge.scope);
         token = await manager.token(binding, request.signal);
         manager.emit({ type: "retry", url: resourceOf(url).href, reason: "unauthorized" });
         response = await send(request, binding, token);
@@ -73,7 +76,8 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
     /** Sends with the token only where the binding covers the URL, following redirects hop by hop. */
     async function send(request: Replayable, binding: Binding | undefined, token: StoredToken | undefined): Promise<Response> {
       const attach = (url: URL) => Boolean(binding && token && isUnderResource(url, binding.boundary));
-      if (!attach(request.url) || request.redirect !== "follow") {
+      // Browsers hide redirect targets (opaqueredirect) but drop Authorization across origins themselves.
+      if (!attach(request.url) || request.redirect !== "follow" || HIDES_REDIRECTS) {
         return base(...request.build(attach(request.url) ? token : undefined, request.redirect));
       }
       // Follow redirects ourselves so a token never rides a redirect to another origin or path.
@@ -82,8 +86,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         const withToken = attach(current.url);
         const response = await base(...current.build(withToken ? token : undefined, withToken ? "manual" : "follow"));
         if (!withToken) return response;
-        // Browsers hide redirect targets; they also drop Authorization across origins themselves.
-        if (response.type === "opaqueredirect") return base(...current.build(token, "follow"));
+        if (response.type === "opaqueredirect") return response; // never sent twice
         const location = response.headers.get("location");
         if (response.status < 300 || response.status >= 400 || response.status === 304 || !location) return response;
         discard(response);

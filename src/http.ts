@@ -103,7 +103,7 @@ export function createHttp(options: HttpOptions): Http {
         url: url.href,
       });
     }
-    const text = await readLimited(response, phase, url);
+    const text = await readLimited(response, phase, url, options.timeoutMs);
     return { status: response.status, headers: response.headers, text };
   }
 
@@ -129,7 +129,8 @@ export function createHttp(options: HttpOptions): Http {
   };
 }
 
-async function readLimited(response: Response, phase: ClientCredentialsPhase, url: URL): Promise<string> {
+/** Reads the body within `timeoutMs` (ky's timeout ends with the headers) and at most MAX_RESPONSE_BYTES. */
+async function readLimited(response: Response, phase: ClientCredentialsPhase, url: URL, timeoutMs: number): Promise<string> {
   const tooLarge = () =>
     new ClientCredentialsError(phase, `response larger than ${MAX_RESPONSE_BYTES} bytes`, {
       status: response.status,
@@ -145,6 +146,11 @@ async function readLimited(response: Response, phase: ClientCredentialsPhase, ur
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {}); // settles the pending read
+  }, timeoutMs);
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -158,7 +164,14 @@ async function readLimited(response: Response, phase: ClientCredentialsPhase, ur
     }
   } catch (error) {
     if (error instanceof ClientCredentialsError) throw error;
-    throw new ClientCredentialsError(phase, `could not read the response: ${describe(error)}`, { status: response.status, code: "network_error", url: url.href, cause: error });
+    if (!timedOut) {
+      throw new ClientCredentialsError(phase, `could not read the response: ${describe(error)}`, { status: response.status, code: "network_error", url: url.href, cause: error });
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  if (timedOut) {
+    throw new ClientCredentialsError(phase, `response body not received within ${timeoutMs} ms`, { status: response.status, code: "timeout", url: url.href });
   }
   const bytes = new Uint8Array(size);
   let offset = 0;

@@ -30,7 +30,8 @@ const seconds = z.union([
 
 /** RFC 6749 §5.1. */
 export const TokenResponse = z.looseObject({
-  access_token: z.string().check(z.minLength(1), z.maxLength(65536)),
+  // Visible ASCII only (RFC 6749 §A.12 minus space): it goes into an Authorization header.
+  access_token: z.string().check(z.minLength(1), z.maxLength(65536), z.regex(/^[\x21-\x7e]+$/)),
   token_type: z.string().check(z.minLength(1), z.maxLength(64)),
   expires_in: z.optional(seconds),
   scope: z.optional(z.string().check(z.maxLength(4096))),

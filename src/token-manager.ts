@@ -1,23 +1,19 @@
 import { bind, hasStaticServer, staticBinding, type Binding } from "./binding.js";
-import { discoverAuthorizationServer } from "./discovery/authorization-server.js";
 import type { BearerChallenge } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
-import { assertCredentials, chooseAuthMethod, createClientAuth, type ClientAuthenticator, type KeyCache } from "./grant/client-auth.js";
 import { requestToken } from "./grant/client-credentials.js";
 import { createHttp, type Http } from "./http.js";
+import { configuredBoundary } from "./options.js";
+import { ServerDirectory, type Server } from "./server-directory.js";
 import { memoryStore } from "./stores/memory.js";
 import type { AccessToken, ClientCredentialsEvent, ClientCredentialsOptions, FetchLike, StoredToken, TokenStore } from "./types.js";
-import { abortable, scopeList, sha256 } from "./util.js";
+import { abortable, deadline, scopeList, sha256 } from "./util.js";
 
 const DEFAULT_REFRESH_SKEW_SECONDS = 60;
 const DEFAULT_DISCOVERY_TTL_SECONDS = 3600;
-
-interface Server {
-  tokenEndpoint: URL;
-  issuer?: string;
-  auth: ClientAuthenticator;
-}
+const DEFAULT_TIMEOUT_MS = 10_000;
+const MAX_BINDINGS = 64;
 
 /**
  * Owns tokens: which resource they belong to, where they come from, the cache (absolute
@@ -26,32 +22,36 @@ interface Server {
 export class TokenManager {
   readonly #options: ClientCredentialsOptions;
   readonly #http: Http;
+  readonly #servers: ServerDirectory;
   readonly #store: TokenStore;
+  readonly #boundary: URL | undefined;
   readonly #skewMs: number;
   readonly #discoveryTtlMs: number;
+  readonly #storeTimeoutMs: number;
   #bindings: Binding[] = [];
   readonly #bindingFlights = new Map<string, Promise<Binding>>();
-  readonly #servers = new Map<string, { promise: Promise<Server>; until: number }>();
   readonly #tokenFlights = new Map<string, Promise<StoredToken>>();
-  readonly #keys: KeyCache = new Map();
   readonly #usedKeys = new Set<string>();
   readonly #cacheKeys = new Map<string, string>();
+  /** Bumped by clear(): a token request that started before it must not write back. */
+  #generation = 0;
 
   constructor(options: ClientCredentialsOptions, next: FetchLike) {
-    assertCredentials(options);
     this.#options = options;
     this.#store = options.store ?? memoryStore();
+    this.#boundary = configuredBoundary(options);
     this.#skewMs = (options.refreshSkewSeconds ?? DEFAULT_REFRESH_SKEW_SECONDS) * 1000;
     this.#discoveryTtlMs = (options.discoveryTtlSeconds ?? DEFAULT_DISCOVERY_TTL_SECONDS) * 1000;
+    this.#storeTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#http = createHttp({
       fetch: next,
-      timeoutMs: options.timeoutMs ?? 10_000,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       retries: options.retries ?? 2,
       allowInsecureRequests: options.allowInsecureRequests ?? false,
       emit: this.emit,
     });
-    const fixed = staticBinding(options, this.#http);
-    if (fixed) this.#bindings.push(fixed);
+    this.#servers = new ServerDirectory(options, this.#http, this.#discoveryTtlMs, this.emit);
+    this.#resetBindings();
   }
 
   readonly emit = (event: ClientCredentialsEvent): void => {
@@ -62,13 +62,12 @@ export class TokenManager {
     }
   };
 
-  /** May this URL ever carry a token? With a configured resource, only URLs under it. */
+  /** May this URL ever carry a token? With a configured resource URL, only URLs under it. */
   mayAuthorize(url: URL): boolean {
-    const { resource } = this.#options;
-    return typeof resource !== "string" || isUnderResource(url, resourceOf(new URL(resource)));
+    return !this.#boundary || isUnderResource(url, this.#boundary);
   }
 
-  /** The freshest binding covering `url` (longest boundary wins). */
+  /** The binding covering `url` with the longest boundary. */
   bindingFor(url: URL): Binding | undefined {
     let best: Binding | undefined;
     for (const binding of this.#bindings) {
@@ -78,20 +77,18 @@ export class TokenManager {
     return best;
   }
 
-  /** Discovers (once per challenge target, however many callers) and remembers a binding. */
+  /** Discovers (once per resource and challenge, however many callers) and remembers a binding. */
   bind(url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
     const known = this.bindingFor(url);
     // A fully static binding never needs discovery; a discovered one is trusted for the TTL.
     if (known && (known.static || Date.now() - known.boundAt < this.#discoveryTtlMs)) return Promise.resolve(known);
-    const flightKey = challenge?.resourceMetadata[0] ?? resourceOf(url).href;
+    const flightKey = `${resourceOf(url).href} ${challenge?.resourceMetadata.join(" ") ?? ""}`;
     let flight = this.#bindingFlights.get(flightKey);
     if (!flight) {
       flight = bind({ options: this.#options, http: this.#http, emit: this.emit }, url, challenge)
-        .then((binding) => {
-          this.#remember(binding);
-          return binding;
-        })
+        .then((binding) => this.#remember(binding))
         .finally(() => this.#bindingFlights.delete(flightKey));
+      flight.catch(() => {}); // every caller gets the error through its own await
       this.#bindingFlights.set(flightKey, flight);
     }
     return abortable(flight, signal);
@@ -99,7 +96,7 @@ export class TokenManager {
 
   /** Binding for getToken(): from a URL, or from static options alone. */
   async bindingForGetToken(resourceUrl: string | URL | undefined): Promise<Binding> {
-    const url = resourceUrl ?? (typeof this.#options.resource === "string" ? this.#options.resource : undefined);
+    const url = resourceUrl ?? this.#boundary;
     if (url !== undefined) {
       const parsed = this.#http.secureUrl(String(url), "config", "resourceUrl");
       return this.bindingFor(parsed) ?? this.bind(parsed, undefined);
@@ -107,22 +104,26 @@ export class TokenManager {
     if (!hasStaticServer(this.#options)) {
       throw new ClientCredentialsError("config", "getToken() needs a resourceUrl, or resource/issuer/tokenEndpoint options", { code: "invalid_config" });
     }
-    return { boundary: new URL("about:blank"), scopes: scopeList(this.#options.scope), boundAt: Date.now(), ...(this.#options.issuer ? { issuer: this.#options.issuer } : {}) };
+    const issuer = this.#options.issuer;
+    return { boundary: new URL("about:blank"), scopes: scopeList(this.#options.scope), boundAt: Date.now(), ...(issuer ? { issuer } : {}) };
   }
 
-  /** A binding like `binding` whose scopes include `extra` (403 insufficient_scope step-up). */
+  /** A binding like `binding` whose scopes also include `extra` (challenge scope, 403 step-up). */
   widen(binding: Binding, extra: string): Binding {
-    const widened = { ...binding, scopes: scopeList([...binding.scopes, ...scopeList(extra)]) };
-    this.#remember(widened);
-    return widened;
+    const scopes = scopeList([...binding.scopes, ...scopeList(extra)]);
+    return scopes.length === binding.scopes.length ? binding : this.#remember({ ...binding, scopes });
   }
 
   /** A valid token for the binding: cached, or requested once for every concurrent caller. */
   async token(binding: Binding, signal?: AbortSignal | null): Promise<StoredToken> {
-    const server = await abortable(this.#server(binding), signal);
+    const server = await abortable(this.#servers.get(binding), signal);
     const key = await this.#cacheKey(binding, server);
-    const cached = await this.#read(key);
-    const label = { issuer: server.issuer ?? server.tokenEndpoint.href, ...(binding.resource ? { resource: binding.resource } : {}), ...(binding.scopes.length ? { scope: binding.scopes.join(" ") } : {}) };
+    const cached = await abortable(this.#read(key), signal);
+    const label = {
+      issuer: server.issuer ?? server.tokenEndpoint.href,
+      ...(binding.resource ? { resource: binding.resource } : {}),
+      ...(binding.scopes.length ? { scope: binding.scopes.join(" ") } : {}),
+    };
     if (cached && this.#fresh(cached)) {
       this.emit({ type: "cache-hit", ...label, expiresAt: cached.expiresAt });
       return cached;
@@ -131,6 +132,7 @@ export class TokenManager {
     if (!flight) {
       this.emit({ type: "cache-miss", ...label, reason: cached ? "expiring" : "empty" });
       flight = this.#fetchToken(binding, server, key).finally(() => this.#tokenFlights.delete(key));
+      flight.catch(() => {}); // every caller gets the error through its own await
       this.#tokenFlights.set(key, flight);
     }
     try {
@@ -143,25 +145,33 @@ export class TokenManager {
   }
 
   /** Forgets the token the resource rejected, and only that one (another caller may have replaced it). */
-  async evict(binding: Binding, rejected: string): Promise<void> {
-    const server = await this.#server(binding);
-    const key = await this.#cacheKey(binding, server);
-    const current = await this.#read(key);
+  async evict(binding: Binding, rejected: string, signal?: AbortSignal | null): Promise<void> {
+    const key = await this.#cacheKey(binding, await abortable(this.#servers.get(binding), signal));
+    const current = await abortable(this.#read(key), signal);
     if (current?.accessToken === rejected) await this.#attempt(() => this.#store.delete(key));
   }
 
+  /** Forgets every token this instance used or stored, in-flight requests and all discovery. */
   async clear(): Promise<void> {
+    this.#generation++;
     const keys = [...this.#usedKeys];
     this.#usedKeys.clear();
+    this.#tokenFlights.clear();
+    this.#bindingFlights.clear();
     this.#servers.clear();
-    this.#bindings = [];
-    const fixed = staticBinding(this.#options, this.#http);
-    if (fixed) this.#bindings.push(fixed);
+    this.#resetBindings();
     await Promise.all(keys.map((key) => this.#attempt(() => this.#store.delete(key))));
   }
 
-  #remember(binding: Binding): void {
-    this.#bindings = [...this.#bindings.filter((b) => b.boundary.href !== binding.boundary.href), binding];
+  #resetBindings(): void {
+    const fixed = staticBinding(this.#options);
+    this.#bindings = fixed ? [fixed] : [];
+  }
+
+  #remember(binding: Binding): Binding {
+    const others = this.#bindings.filter((b) => b.boundary.href !== binding.boundary.href);
+    this.#bindings = [...others.slice(-(MAX_BINDINGS - 1)), binding];
+    return binding;
   }
 
   #fresh(token: StoredToken): boolean {
@@ -171,6 +181,7 @@ export class TokenManager {
   }
 
   async #fetchToken(binding: Binding, server: Server, key: string): Promise<StoredToken> {
+    const generation = this.#generation;
     const token = await requestToken(
       this.#http,
       server.auth,
@@ -182,71 +193,29 @@ export class TokenManager {
       },
       this.emit,
     );
-    const ttlSeconds = Math.max(1, Math.ceil((token.expiresAt - Date.now()) / 1000));
-    this.#usedKeys.add(key);
-    await this.#attempt(() => this.#store.set(key, token, ttlSeconds));
+    if (generation === this.#generation) {
+      const ttlSeconds = Math.max(1, Math.ceil((token.expiresAt - Date.now()) / 1000));
+      this.#usedKeys.add(key);
+      // Not awaited: callers get their token now, whatever the store is doing.
+      void this.#attempt(() => this.#store.set(key, token, ttlSeconds));
+    }
     return token;
   }
 
-  /**
-   * Token endpoint + authenticator for a binding, cached per issuer. Past the discovery TTL the
-   * metadata is refreshed in the background: an authorization server that is briefly down must
-   * not break requests that still have a valid cached token.
-   */
-  #server(binding: Binding): Promise<Server> {
-    const id = binding.issuer ?? this.#options.tokenEndpoint ?? "";
-    const entry = this.#servers.get(id);
-    if (entry) {
-      if (entry.until <= Date.now()) {
-        entry.until = Date.now() + this.#discoveryTtlMs;
-        const refreshed = this.#resolveServer(binding.issuer);
-        refreshed.then(
-          () => this.#servers.set(id, { promise: refreshed, until: entry.until }),
-          () => {}, // keep the metadata we have; the next TTL tries again
-        );
-      }
-      return entry.promise;
-    }
-    const promise = this.#resolveServer(binding.issuer);
-    this.#servers.set(id, { promise, until: Date.now() + this.#discoveryTtlMs });
-    promise.catch(() => this.#servers.delete(id));
-    return promise;
-  }
-
-  async #resolveServer(issuer: string | undefined): Promise<Server> {
-    const options = this.#options;
-    if (options.tokenEndpoint) {
-      const tokenEndpoint = this.#http.secureUrl(options.tokenEndpoint, "config", "tokenEndpoint");
-      const method = chooseAuthMethod(options, {});
-      const auth = createClientAuth(options, method, {}, this.#keys);
-      this.emit({ type: "discovered", issuer: options.issuer ?? tokenEndpoint.origin, tokenEndpoint: tokenEndpoint.href, authMethod: method });
-      return { tokenEndpoint, auth, ...(options.issuer ? { issuer: options.issuer } : {}) };
-    }
-    if (!issuer) throw new ClientCredentialsError("config", "no authorization server: set issuer or tokenEndpoint, or let discovery find one", { code: "invalid_config" });
-    const metadata = await discoverAuthorizationServer(this.#http, issuer, this.emit);
-    const support = {
-      ...(metadata.token_endpoint_auth_methods_supported ? { methods: metadata.token_endpoint_auth_methods_supported } : {}),
-      ...(metadata.token_endpoint_auth_signing_alg_values_supported ? { signingAlgs: metadata.token_endpoint_auth_signing_alg_values_supported } : {}),
-    };
-    const method = chooseAuthMethod(options, support);
-    const auth = createClientAuth(options, method, support, this.#keys);
-    const tokenEndpoint = new URL(metadata.token_endpoint);
-    this.emit({ type: "discovered", issuer: metadata.issuer, tokenEndpoint: tokenEndpoint.href, authMethod: method });
-    return { tokenEndpoint, issuer: metadata.issuer, auth };
-  }
-
-  /** Cache key: issuer, client, resource, sorted scopes, method + key thumbprint. Hashed; never a secret. */
+  /** Cache key: issuer, client, resource, where tokens may go, sorted scopes, method + key thumbprint. Hashed; never a secret. */
   async #cacheKey(binding: Binding, server: Server): Promise<string> {
     const parts = JSON.stringify([
       server.issuer ?? server.tokenEndpoint.href,
       this.#options.clientId,
       binding.resource ?? null,
+      binding.boundary.href,
       [...binding.scopes].sort(),
       await server.auth.identity(),
     ]);
     let key = this.#cacheKeys.get(parts);
     if (!key) {
       key = `mcc1:${await sha256(parts)}`;
+      if (this.#cacheKeys.size >= 1024) this.#cacheKeys.clear();
       this.#cacheKeys.set(parts, key);
     }
     return key;
@@ -254,13 +223,15 @@ export class TokenManager {
 
   async #read(key: string): Promise<StoredToken | undefined> {
     const value = await this.#attempt(() => this.#store.get(key));
-    return isStoredToken(value) ? value : undefined;
+    if (!isStoredToken(value)) return undefined;
+    this.#usedKeys.add(key);
+    return value;
   }
 
-  /** Store failures (a Redis blip) cost a cache miss, never an outage. */
+  /** Store failures and hangs (a Redis blip) cost a cache miss, never an outage. */
   async #attempt<T>(operation: () => Promise<T> | T): Promise<T | undefined> {
     try {
-      return await operation();
+      return await deadline(Promise.resolve().then(operation), this.#storeTimeoutMs);
     } catch (error) {
       this.emit({ type: "error", phase: "token", message: `token store failed: ${error instanceof Error ? error.name : "error"}` });
       return undefined;

@@ -45,7 +45,7 @@ export type ClientCredentialsEvent =
   | { type: "discovery"; kind: "resource-metadata" | "authorization-server-metadata"; url: string; status?: number; ok: boolean }
   | { type: "discovered"; issuer: string; tokenEndpoint: string; authMethod: ClientAuthMethod }
   | { type: "cache-hit"; issuer: string; resource?: string; scope?: string; expiresAt: number }
-  | { type: "cache-miss"; issuer: string; resource?: string; scope?: string; reason: "empty" | "expiring" | "evicted" }
+  | { type: "cache-miss"; issuer: string; resource?: string; scope?: string; reason: "empty" | "expiring" }
   | { type: "token-request"; tokenEndpoint: string; authMethod: ClientAuthMethod; resource?: string; scope?: string }
   | { type: "token-response"; tokenEndpoint: string; status: number; expiresAt?: number; scope?: string; ok: boolean; error?: string }
   | { type: "http-retry"; url: string; attempt: number; status?: number }
@@ -101,6 +101,12 @@ export interface ClientCredentialsOptions {
    * @default the protected resource metadata's `resource`, verbatim
    */
   resource?: string | false;
+  /**
+   * Which URLs receive tokens: this URL and everything under it (same origin, path prefix).
+   * Required with `resource: false`, since no resource indicator then binds the token to a server.
+   * @default `resource` when it is a string, else the discovered resource
+   */
+  resourceUrl?: string;
   /**
    * Authorization server issuer. Skips choosing one from the resource metadata, pins it
    * (a resource naming another issuer is refused) and, with `resource`, skips discovery.

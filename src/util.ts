@@ -1,7 +1,10 @@
 /** Waits for `promise`, or rejects as soon as `signal` aborts; the promise itself runs on. */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
   if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortReason(signal));
+  if (signal.aborted) {
+    promise.catch(() => {}); // nobody else may be listening
+    return Promise.reject(abortReason(signal));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortReason(signal));
     signal.addEventListener("abort", onAbort, { once: true });
@@ -16,6 +19,16 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | null | u
       },
     );
   });
+}
+
+/** Rejects with a TimeoutError when `promise` has not settled within `ms`. */
+export function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DOMException(`no answer within ${ms} ms`, "TimeoutError")), ms);
+  });
+  promise.catch(() => {});
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function abortReason(signal: AbortSignal): unknown {

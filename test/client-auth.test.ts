@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { ClientCredentialsError } from "../src/errors.js";
-import { assertCredentials, chooseAuthMethod, createClientAuth, formEncode, JWT_BEARER_ASSERTION } from "../src/grant/client-auth.js";
+import { chooseAuthMethod, createClientAuth, formEncode, JWT_BEARER_ASSERTION } from "../src/grant/client-auth.js";
 import { algorithmsFor, chooseAlgorithm } from "../src/grant/key-type.js";
 
 const context = { issuer: "https://auth.example.com/tenant", tokenEndpoint: "https://auth.example.com/tenant/token" };
@@ -169,14 +169,6 @@ describe("choosing the method", () => {
     expect(error.code).toBe("unsupported_auth_method");
     expect(error.message).toMatch(/accepts private_key_jwt, tls_client_auth.*client_secret_basic or client_secret_post/);
     expect(error.message).not.toContain("hunter2");
-  });
-
-  it("validates the credential options", () => {
-    expect(() => assertCredentials({ clientId: "c" })).toThrow(/exactly one of clientSecret and privateKey/);
-    expect(() => assertCredentials({ clientId: "c", clientSecret: "s", privateKey: "k" })).toThrow(/exactly one/);
-    expect(() => assertCredentials({ clientId: "", clientSecret: "s" })).toThrow(/clientId is required/);
-    expect(() => assertCredentials({ clientId: "c", clientSecret: "s", authMethod: "private_key_jwt" })).toThrow(/needs privateKey/);
-    expect(() => assertCredentials({ clientId: "c", privateKey: "k", authMethod: "client_secret_basic" })).toThrow(/needs clientSecret/);
   });
 
   it("redacts an echoed secret", async () => {

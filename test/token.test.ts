@@ -43,7 +43,7 @@ describe("scope: option > challenge > PRM scopes_supported > none", () => {
 describe("resource indicator (RFC 8707)", () => {
   it("resource: false omits the parameter", async () => {
     const mock = install();
-    expect((await withClientCredentials({ ...options, resource: false })(fetch)(mock.resource)).status).toBe(200);
+    expect((await withClientCredentials({ ...options, resource: false, resourceUrl: mock.resource })(fetch)(mock.resource)).status).toBe(200);
     expect(tokenForm(mock).has("resource")).toBe(false);
   });
 
@@ -190,7 +190,7 @@ describe("static configuration skips discovery", () => {
 
   it("getToken() without a URL uses static configuration, and says what is missing otherwise", async () => {
     const mock = install();
-    const token = await withClientCredentials({ ...options, tokenEndpoint: mock.tokenEndpoint, resource: false })(fetch).getToken();
+    const token = await withClientCredentials({ ...options, tokenEndpoint: mock.tokenEndpoint, resource: false, resourceUrl: mock.resource })(fetch).getToken();
     expect(token.accessToken).toBe(mock.tokens[0]!.accessToken);
     expect(tokenForm(mock).has("resource")).toBe(false);
     const error = await rejection(withClientCredentials(options)(fetch).getToken());

@@ -36,21 +36,28 @@ export async function discoverAuthorizationServer(
     throw new ClientCredentialsError("discovery", "an issuer must not have a query or fragment (RFC 8414 §2)", { code: "invalid_issuer", url: issuer });
   }
   const tried: string[] = [];
+  let firstError: ClientCredentialsError | undefined;
   for (const candidate of authorizationServerMetadataUrls(issuerUrl)) {
-    const url = new URL(candidate);
-    const { status, text } = await http.get(url, "discovery");
-    emit({ type: "discovery", kind: "authorization-server-metadata", url: url.href, status, ok: status === 200 });
-    const json = status === 200 ? parseJson(text) : undefined;
-    if (json === undefined) {
+    try {
+      const url = new URL(candidate);
+      const { status, text } = await http.get(url, "discovery");
+      emit({ type: "discovery", kind: "authorization-server-metadata", url: url.href, status, ok: status === 200 });
+      const json = status === 200 ? parseJson(text) : undefined;
+      if (json !== undefined) return validate(json, url, issuer, http);
       tried.push(`${url.href} → ${status === 200 ? "200 (not JSON)" : status}`);
-      continue;
+    } catch (error) {
+      // One broken location (a redirect, a wrong document) must not hide a good one.
+      if (!(error instanceof ClientCredentialsError)) throw error;
+      firstError ??= error;
     }
-    return validate(json, url, issuer, http);
   }
-  throw new ClientCredentialsError("discovery", `no authorization server metadata for ${issuer} (tried ${tried.join(", ")})`, {
-    code: "authorization_server_metadata_not_found",
-    url: issuer,
-  });
+  throw (
+    firstError ??
+    new ClientCredentialsError("discovery", `no authorization server metadata for ${issuer} (tried ${tried.join(", ")})`, {
+      code: "authorization_server_metadata_not_found",
+      url: issuer,
+    })
+  );
 }
 
 function validate(json: unknown, url: URL, issuer: string, http: Http) {

@@ -1,9 +1,11 @@
 import { ClientCredentialsError } from "../errors.js";
-import { parseJson, type Http } from "../http.js";
+import { parseJson, stripQuery, type Http } from "../http.js";
 import { describeIssues, ProtectedResourceMetadata } from "../schemas.js";
 import type { ClientCredentialsEvent } from "../types.js";
 
 const WELL_KNOWN = "/.well-known/oauth-protected-resource";
+/** A challenge may name several metadata URLs; a hostile one must not make us fetch hundreds. */
+const MAX_CHALLENGE_URLS = 4;
 
 export interface DiscoveredResource {
   /** The `resource` member, verbatim: sent as the RFC 8707 resource indicator. */
@@ -45,22 +47,29 @@ export async function discoverResource(
   emit: (event: ClientCredentialsEvent) => void,
 ): Promise<DiscoveredResource> {
   const tried: string[] = [];
-  for (const candidate of resourceMetadataUrls(requestUrl, challengeUrls)) {
-    const url = http.secureUrl(candidate, "discovery", "resource_metadata URL");
-    const { status, text } = await http.get(url, "discovery");
-    emit({ type: "discovery", kind: "resource-metadata", url: url.href, status, ok: status === 200 });
-    const json = status === 200 ? parseJson(text) : undefined;
-    // A non-JSON 200 is usually a web app's catch-all page: as good as a 404.
-    if (json === undefined) {
-      tried.push(`${url.href} → ${status === 200 ? "200 (not JSON)" : status}`);
-      continue;
+  let firstError: ClientCredentialsError | undefined;
+  for (const candidate of resourceMetadataUrls(requestUrl, challengeUrls.slice(0, MAX_CHALLENGE_URLS))) {
+    try {
+      const url = http.secureUrl(candidate, "discovery", "resource_metadata URL");
+      const { status, text } = await http.get(url, "discovery");
+      emit({ type: "discovery", kind: "resource-metadata", url: stripQuery(url.href), status, ok: status === 200 });
+      const json = status === 200 ? parseJson(text) : undefined;
+      // A non-JSON 200 is usually a web app's catch-all page: as good as a 404.
+      if (json !== undefined) return validate(json, url, requestUrl, http);
+      tried.push(`${stripQuery(url.href)} → ${status === 200 ? "200 (not JSON)" : status}`);
+    } catch (error) {
+      // One broken candidate (a redirect, a bad URL, a wrong document) must not hide a good one.
+      if (!(error instanceof ClientCredentialsError)) throw error;
+      firstError ??= error;
     }
-    return validate(json, url, requestUrl, http);
   }
-  throw new ClientCredentialsError("discovery", `no protected resource metadata for ${resourceOf(requestUrl).href} (tried ${tried.join(", ")})`, {
-    code: "resource_metadata_not_found",
-    url: requestUrl.href,
-  });
+  throw (
+    firstError ??
+    new ClientCredentialsError("discovery", `no protected resource metadata for ${resourceOf(requestUrl).href} (tried ${tried.join(", ")})`, {
+      code: "resource_metadata_not_found",
+      url: requestUrl.href,
+    })
+  );
 }
 
 function validate(json: unknown, metadataUrl: URL, requestUrl: URL, http: Http): DiscoveredResource {

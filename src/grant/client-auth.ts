@@ -27,24 +27,6 @@ export interface ClientAuthenticator {
   redact(text: string): string;
 }
 
-/** Validates the credential options up front, so mistakes surface before any request. */
-export function assertCredentials(options: ClientCredentialsOptions): void {
-  if (typeof options.clientId !== "string" || options.clientId === "") {
-    throw new ClientCredentialsError("config", "clientId is required", { code: "invalid_config" });
-  }
-  const secret = options.clientSecret !== undefined;
-  const key = options.privateKey !== undefined;
-  if (secret === key) {
-    throw new ClientCredentialsError("config", "set exactly one of clientSecret and privateKey", { code: "invalid_config" });
-  }
-  if (options.authMethod === "private_key_jwt" && !key) {
-    throw new ClientCredentialsError("config", "authMethod private_key_jwt needs privateKey", { code: "invalid_config" });
-  }
-  if (options.authMethod && options.authMethod !== "private_key_jwt" && !secret) {
-    throw new ClientCredentialsError("config", `authMethod ${options.authMethod} needs clientSecret`, { code: "invalid_config" });
-  }
-}
-
 /**
  * The configured method, else the best one the server lists for the credential we hold.
  * A server that omits the list is assumed to accept the method that fits the credential.

@@ -1,3 +1,4 @@
+import { ClientCredentialsError } from "../errors.js";
 import type { StoredToken, TokenStore } from "../types.js";
 
 export interface MemoryStoreOptions {
@@ -11,6 +12,9 @@ export interface MemoryStoreOptions {
 /** The default store: a per-process LRU map. Entries leave when their TTL runs out. */
 export function memoryStore(options: MemoryStoreOptions = {}): TokenStore & { clear(): void; readonly size: number } {
   const maxEntries = options.maxEntries ?? 1000;
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+    throw new ClientCredentialsError("config", "memoryStore: maxEntries must be a positive integer", { code: "invalid_config" });
+  }
   const entries = new Map<string, { value: StoredToken; until: number }>();
   return {
     get(key) {
