@@ -52,11 +52,13 @@ export function secureUrl(value: string, phase: ClientCredentialsPhase, what: st
 }
 
 export function createHttp(options: HttpOptions): Http {
+  // A plain function call: browsers and workerd throw "Illegal invocation" when fetch gets a `this`.
+  const next = options.fetch;
   const client = ky.create({
     fetch: async (input, init) => {
-      if (!(input instanceof Request)) return options.fetch(input, init);
+      if (!(input instanceof Request)) return next(input, init);
       const body = input.method === "GET" || input.method === "HEAD" ? undefined : await input.text();
-      return options.fetch(input.url, { ...init, ...initOf(input), body });
+      return next(input.url, { ...init, ...initOf(input), body });
     },
     timeout: options.timeoutMs,
     redirect: "manual",

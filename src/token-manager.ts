@@ -77,12 +77,18 @@ export class TokenManager {
     return best;
   }
 
-  /** Discovers (once per resource and challenge, however many callers) and remembers a binding. */
-  bind(url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
+  /** Discovers (once per metadata location, however many callers) and remembers a binding. */
+  async bind(url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
     const known = this.bindingFor(url);
     // A fully static binding never needs discovery; a discovered one is trusted for the TTL.
-    if (known && (known.static || Date.now() - known.boundAt < this.#discoveryTtlMs)) return Promise.resolve(known);
-    const flightKey = `${resourceOf(url).href} ${challenge?.resourceMetadata.join(" ") ?? ""}`;
+    if (known && (known.static || Date.now() - known.boundAt < this.#discoveryTtlMs)) return known;
+    const named = challenge?.resourceMetadata.length ? challenge.resourceMetadata.join(" ") : undefined;
+    const binding = await this.#discover(named ?? resourceOf(url).href, url, challenge, signal);
+    // Callers sharing a metadata document may still ask for URLs it does not cover.
+    return isUnderResource(url, binding.boundary) || !named ? binding : this.#discover(resourceOf(url).href, url, challenge, signal);
+  }
+
+  #discover(flightKey: string, url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
     let flight = this.#bindingFlights.get(flightKey);
     if (!flight) {
       flight = bind({ options: this.#options, http: this.#http, emit: this.emit }, url, challenge)

@@ -206,6 +206,15 @@ describe("one request at a time", () => {
     expect(bodies).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
   });
 
+  it("concurrent cold requests to different paths under one resource share one discovery", async () => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => authFetch(`${mock.resource}/tool/${i}`)));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(mock.requestsTo("resource-metadata")).toHaveLength(1);
+    expect(mock.requestsTo("token")).toHaveLength(1);
+  });
+
   it("100 concurrent getToken() calls with static config make one token request", async () => {
     const mock = install();
     const authFetch = withClientCredentials({ ...options, tokenEndpoint: mock.tokenEndpoint, resource: mock.resource })(fetch);

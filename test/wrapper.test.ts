@@ -227,6 +227,15 @@ describe("composition", () => {
     expect(calls[4]!.auth).toMatch(/^Bearer /);
   });
 
+  it("calls next as a plain function (browsers and workerd reject fetch called with a `this`)", async () => {
+    const mock = install();
+    const strictFetch = function (this: unknown, input: string | URL, init?: RequestInit) {
+      if (this !== undefined) throw new TypeError("Illegal invocation");
+      return fetch(input, init);
+    };
+    expect((await withClientCredentials(options)(strictFetch)(mock.resource)).status).toBe(200);
+  });
+
   it("copies headers from a Headers object of another realm or polyfill", async () => {
     const mock = install();
     const foreign = { forEach: (callback: (value: string, name: string) => void) => callback("trace-1", "x-trace") } as unknown as Headers;

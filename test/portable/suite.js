@@ -1,0 +1,535 @@
+// The portable end-to-end suite: plain ESM JavaScript, no imports. It runs unchanged in Node,
+// Deno, Bun, workerd, the Vercel edge runtime, a Chromium page and a Chromium Web Worker.
+//
+//   import { run } from "./suite.js";
+//   const summary = await run({ lib, baseUrl, echoUrl, ci });
+//   // → { runtime, passed, failed, skipped, total, results: [{ name, ok, skipped, error, ms }] }
+//
+// `lib` is the built package ("mcp-client-credentials", dist/index.js), `baseUrl` the loopback
+// authorization server + resource of test/runtimes/server.mjs, `echoUrl` its second listener
+// (another origin). Only Web APIs are used: fetch, URL, Headers, WebCrypto, TextEncoder,
+// AbortController, setTimeout. Every test creates its own tenant (authorization server +
+// resource) through the control API, so tests and runtimes never share state.
+
+/** Test-only RSA key (PKCS#8 PEM, as `openssl genpkey -algorithm RSA` writes it) and its public JWK. */
+const RSA_PKCS8_PEM = `-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCXWLvUOcNeBES0
+ZHs9+I/f/xm61Co5+RBgCEA55WEe2V31QAEMeMvhygCMkIUbtGGLvc8meVsSwtIP
+k8h8Bq91YVacH0c3omdJACM46b4wwhWOj4TnEiNM1LwcOc9tr8xmZ6X5N9SrF6fS
+FWgZf7nvt7FdyO3bbsiiuEgFEAFa6jEncDK1LPGzRcrvheBvFkK9oSJIedmI1W9X
+ZYskgM/kbEGe3BZNcO3W8qLwO/Y9EMfgXrDmoxGtZCip0yj7V4MLCTxHlve3FcKU
+B/BAMThYU/REakSRQ1Gc1OF/txa1gK4ShgOZZVluyr4XqHU/uQXYz2WFAItwymb9
+uiFaYxJjAgMBAAECggEANd8//KsS/8RFMHET7Vss227Smc4rubcOPSCyu+kKSRDW
+gRXnSak16Ykd6OsIdnQexL8rnWZVJLh0TVctZfh7PC0Jx0ja8NK+MR37a6bILFLp
+mXU8uYObTR3sV5+8Vi7dcxYx3iQhb0VcV0uHYow0gz+/wsJi6Fjm0gUGnca0tMdb
+hwjmq3cm3U6779qvd1304ylLLuKGo5fsn7l+YtBqNiHav9OicZjoYhIvdOUzgROM
+AqNPXxOYdQe7oQPhfdCX+kL5RTpQJ427Q3ag44ItFJYdHCOsEe+b2nVTgh8zVdPh
+uokixqPbOouWjJg87seqJE5JsuH3J0D+bVIKEzTEAQKBgQDSXRZ0maAHlVzteBQH
+J93JHdhxdkdoD+4bsG+FIZG205BhjIxwie5WiIWqEBpkEhRANxkITQsL34Rb90TN
+h0VYqx3uqCUJxVVwp5HK5wN5/FjbO+X2fnR7/uE/qRnqlGGFCR/aCDGeF4nlwoUq
+UabaO7aVAf1bWJgZvQw59u77MwKBgQC4Lgh5DjrkRg6DlWWQvWqOro2Jk4n/oJnk
+bJmwBC0cgXNkyze+SbTfs57/Hml3wvbEhUj4/aTB7zufTRMSCoXPp5zHYy5FXTsy
+ezCROHyS6oTpbPETivRCBE26g4iRvJvquNziz0kh5hphX4K0jc0RfvrPy+1OMZEN
+4ry/TEoMEQKBgQCTaya8aZhLGDH6PIcUiKyVLzQqNzBNTbSYdOmCC4dY7yQkKGGW
+0CJVQ/Efv48vB7hnU/VX6t3N4UKZTExMF/rR64Dbabwi/8YjX1r9LS0zhFMkt/Is
+7mtlJbXmbfO6f2dj2oQWwF09I9PATrQRdw0NrIEEJVPOeuSETQZPbKwHHwKBgCYB
+AaiRAh/mQMpwAlQacaldZUE1G22O4xJaQmAqjHBsWbY7pJX0OYlLVAyKZvLaXPby
+FbujAuMtjRzy13OKjk/p4xTVZ0/SzAs/libxA+uAzsonu5rvujUBFFTfHUgNJhMJ
+8DIw2YNQKrNa9OpytBTfIbvM9XuECM1XsuC6SjExAoGABtb+F0+nXIn2NQJV2Bzx
+uJwlRl7h0muxMMKpYrBpCcKeOZJgPk1HCTD2zTIEWrlf95ALQ5/GxQLIxkmObf2J
+n1DrFj8I898tsSvUTLD2g/S4zVKohXxKoqGLvy1zGQ3mvDBv/OZtMis2rOWSWAMB
+5L9QIqtBKcR1ol/YqDlHHts=
+-----END PRIVATE KEY-----
+`;
+const RSA_PUBLIC_JWK = {
+  kty: "RSA",
+  n: "l1i71DnDXgREtGR7PfiP3_8ZutQqOfkQYAhAOeVhHtld9UABDHjL4coAjJCFG7Rhi73PJnlbEsLSD5PIfAavdWFWnB9HN6JnSQAjOOm-MMIVjo-E5xIjTNS8HDnPba_MZmel-TfUqxen0hVoGX-577exXcjt227IorhIBRABWuoxJ3AytSzxs0XK74XgbxZCvaEiSHnZiNVvV2WLJIDP5GxBntwWTXDt1vKi8Dv2PRDH4F6w5qMRrWQoqdMo-1eDCwk8R5b3txXClAfwQDE4WFP0RGpEkUNRnNThf7cWtYCuEoYDmWVZbsq-F6h1P7kF2M9lhQCLcMpm_bohWmMSYw",
+  e: "AQAB",
+};
+
+/** A secret with characters that must be form-urlencoded before Basic's base64 (RFC 6749 §2.3.1). */
+const TRICKY_SECRET = "s3cret: with spaces+plus&amp%25=/é";
+
+class SkipError extends Error {}
+
+class AssertionError extends Error {}
+
+function assert(condition, message) {
+  if (!condition) throw new AssertionError(message);
+}
+
+function assertEqual(actual, expected, message) {
+  if (actual !== expected) {
+    throw new AssertionError(`${message}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+}
+
+function describeError(error) {
+  if (error instanceof Error) {
+    const fields = ["phase", "code", "status"].filter((k) => error[k] !== undefined).map((k) => `${k}=${error[k]}`);
+    return `${error.name}: ${error.message}${fields.length ? ` (${fields.join(", ")})` : ""}`;
+  }
+  return String(error);
+}
+
+/** Awaits a promise that must reject; returns the rejection reason. */
+async function rejects(promise, message) {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new AssertionError(`${message}: expected a rejection, the call succeeded`);
+}
+
+function withTimeout(promise, ms) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Everything a test needs; `fetch` is looked up on every call (never captured at load time). */
+function context({ lib, baseUrl, echoUrl }) {
+  const tenants = [];
+
+  async function control(path, init = {}) {
+    const response = await fetch(`${baseUrl}/__control${path}`, {
+      ...init,
+      headers: init.body ? { "content-type": "application/json" } : {},
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`control ${path} → ${response.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  }
+
+  return {
+    lib,
+    baseUrl,
+    echoUrl,
+    /**
+     * The `next` fetch most tests wrap: the global fetch behind a plain function. One dedicated
+     * test passes the bare global `fetch` (the README's form), because a library that calls it
+     * as a method (`obj.fetch(...)`) gets "Illegal invocation" in workerd and browsers, and that
+     * must show up as one clear failure, not hide every other result.
+     */
+    fetch: (input, init) => fetch(input, init),
+    /** A fresh authorization server + protected resource with these clients. */
+    async tenant(clients, options = {}) {
+      const created = await control("/tenants", { method: "POST", body: JSON.stringify({ clients, options }) });
+      tenants.push(created.id);
+      return {
+        ...created,
+        counts: () => control(`/tenants/${created.id}/counts`),
+        revoke: () => control(`/tenants/${created.id}/revoke`, { method: "POST" }),
+        fault: (endpoint, fault, times = 1) =>
+          control(`/tenants/${created.id}/fault`, { method: "POST", body: JSON.stringify({ endpoint, fault, times }) }),
+      };
+    },
+    async cleanup() {
+      await Promise.all(tenants.splice(0).map((id) => control(`/tenants/${id}`, { method: "DELETE" }).catch(() => {})));
+    },
+  };
+}
+
+const MCP_BODY = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} });
+
+/** POSTs a JSON-RPC body through `authFetch` and checks the resource accepted it. */
+async function callResource(authFetch, url, clientId) {
+  const response = await authFetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+    body: MCP_BODY,
+  });
+  const text = await response.text();
+  assertEqual(response.status, 200, `resource status (body ${text.slice(0, 200)})`);
+  const json = JSON.parse(text);
+  assertEqual(json.ok, true, "resource answered ok");
+  assertEqual(json.body, MCP_BODY, "request body replayed intact after the 401");
+  if (clientId !== undefined) assertEqual(json.clientId, clientId, "token issued to the client");
+  return json;
+}
+
+/** Generates a key pair in this runtime's WebCrypto; a missing algorithm is reported, not hidden. */
+async function generate(algorithm, extractable) {
+  try {
+    return await crypto.subtle.generateKey(algorithm, extractable, ["sign", "verify"]);
+  } catch (error) {
+    throw new SkipError(`this runtime's WebCrypto cannot generate ${algorithm.name} keys: ${describeError(error)}`);
+  }
+}
+
+async function publicJwk(keyPair) {
+  const jwk = await crypto.subtle.exportKey("jwk", keyPair.publicKey);
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, n: jwk.n, e: jwk.e };
+}
+
+/** private_key_jwt end to end: discovery, a signed assertion the server verifies, the resource call. */
+async function privateKeyJwt(t, { jwk, privateKey, expectedAlg, clientId }) {
+  const tenant = await t.tenant([{ clientId, jwks: [jwk], authMethods: ["private_key_jwt"] }]);
+  const authFetch = t.lib.withClientCredentials({ clientId, privateKey })(t.fetch);
+  await callResource(authFetch, tenant.resource, clientId);
+  const counts = await tenant.counts();
+  assertEqual(counts.token, 1, "token requests");
+  assertEqual(counts.tokenRequests[0].assertionAlg, expectedAlg, "client assertion alg");
+  assertEqual(counts.tokenRequests[0].assertionAud, tenant.issuer, "client assertion aud (the issuer, rfc7523bis)");
+  assertEqual(counts.tokenRequests[0].basic, false, "no Basic header with private_key_jwt");
+  assertEqual(counts.tokens[0].authMethod, "private_key_jwt", "server saw private_key_jwt");
+}
+
+export const tests = [
+  {
+    name: "withClientCredentials(options)(fetch) with the bare global fetch (README form)",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "bare", clientSecret: "bare-secret" }]);
+      const authFetch = t.lib.withClientCredentials({ clientId: "bare", clientSecret: "bare-secret" })(fetch);
+      await callResource(authFetch, tenant.resource, "bare");
+      const token = await authFetch.getToken(tenant.resource);
+      assertEqual(typeof token.accessToken, "string", "getToken().accessToken");
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests");
+    },
+  },
+  {
+    name: "discovery from a 401 (path issuer) + client_secret_basic",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "basic client", clientSecret: TRICKY_SECRET }]);
+      const events = [];
+      const authFetch = t.lib.withClientCredentials({
+        clientId: "basic client",
+        clientSecret: TRICKY_SECRET,
+        onEvent: (event) => events.push(event.type),
+      })(t.fetch);
+      await callResource(authFetch, `${tenant.resource}/tools?x=1`, "basic client");
+      const counts = await tenant.counts();
+      assertEqual(counts.resourceMetadata, 1, "protected resource metadata requests");
+      assertEqual(counts.authorizationServerMetadata, 1, "AS metadata requests (RFC 8414 path-inserted)");
+      assertEqual(counts.token, 1, "token requests");
+      assertEqual(counts.tokenRequests[0].basic, true, "credentials in a Basic header");
+      assertEqual(counts.tokenRequests[0].clientSecretInBody, false, "no client_secret in the body");
+      assertEqual(counts.tokenRequests[0].resource, tenant.resource, "RFC 8707 resource parameter");
+      assertEqual(counts.tokens[0].authMethod, "client_secret_basic", "server saw client_secret_basic");
+      assertEqual(counts.resource, 2, "resource requests (401, then the retry)");
+      for (const type of ["challenge", "discovered", "token-request", "token-response", "retry"]) {
+        assert(events.includes(type), `onEvent saw ${type} (saw ${events.join(", ")})`);
+      }
+    },
+  },
+  {
+    name: "client_secret_post chosen from AS metadata",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "post-client", clientSecret: "post-secret", authMethods: ["client_secret_post"] }], {
+        authMethodsSupported: ["client_secret_post"],
+      });
+      const authFetch = t.lib.withClientCredentials({ clientId: "post-client", clientSecret: "post-secret" })(t.fetch);
+      await callResource(authFetch, tenant.resource, "post-client");
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests");
+      assertEqual(counts.tokenRequests[0].basic, false, "no Basic header");
+      assertEqual(counts.tokenRequests[0].clientSecretInBody, true, "client_secret in the body");
+      assertEqual(counts.tokens[0].authMethod, "client_secret_post", "server saw client_secret_post");
+    },
+  },
+  {
+    name: "private_key_jwt ES256 (non-extractable CryptoKey generated here)",
+    async fn(t) {
+      const pair = await generate({ name: "ECDSA", namedCurve: "P-256" }, false);
+      assertEqual(pair.privateKey.extractable, false, "private key is not extractable");
+      await privateKeyJwt(t, { jwk: await publicJwk(pair), privateKey: pair.privateKey, expectedAlg: "ES256", clientId: "es256" });
+    },
+  },
+  {
+    name: "private_key_jwt RS256 (private JWK generated here)",
+    async fn(t) {
+      const pair = await generate({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true);
+      const privateJwk = await crypto.subtle.exportKey("jwk", pair.privateKey);
+      await privateKeyJwt(t, { jwk: await publicJwk(pair), privateKey: privateJwk, expectedAlg: "RS256", clientId: "rs256" });
+    },
+  },
+  {
+    name: "private_key_jwt EdDSA (Ed25519 CryptoKey generated here)",
+    async fn(t) {
+      const pair = await generate({ name: "Ed25519" }, true);
+      await privateKeyJwt(t, { jwk: await publicJwk(pair), privateKey: pair.privateKey, expectedAlg: "EdDSA", clientId: "ed25519" });
+    },
+  },
+  {
+    name: "private_key_jwt from a PKCS#8 PEM string (RSA)",
+    async fn(t) {
+      await privateKeyJwt(t, { jwk: RSA_PUBLIC_JWK, privateKey: RSA_PKCS8_PEM, expectedAlg: "RS256", clientId: "pem" });
+    },
+  },
+  {
+    name: "token cached: second call makes no token request; getToken() has an absolute expiry",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "cache", clientSecret: "cache-secret" }]);
+      const authFetch = t.lib.withClientCredentials({ clientId: "cache", clientSecret: "cache-secret" })(t.fetch);
+      await callResource(authFetch, tenant.resource, "cache");
+      await callResource(authFetch, `${tenant.resource}/again`, "cache");
+      const before = Date.now();
+      const token = await authFetch.getToken(tenant.resource);
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests after two calls and getToken()");
+      assertEqual(counts.resourceMetadata, 1, "discovery cached too");
+      assertEqual(counts.resource, 3, "resource requests (401, retry, then straight with the cached token)");
+      assertEqual(counts.resourceAuthorized, 2, "authorized resource requests");
+      assertEqual(typeof token.accessToken, "string", "accessToken");
+      assertEqual(token.tokenType.toLowerCase(), "bearer", "tokenType");
+      assertEqual(token.resource, tenant.resource, "token.resource");
+      assertEqual(token.issuer, tenant.issuer, "token.issuer");
+      assert(token.expiresAt > before + 3500_000 && token.expiresAt < before + 3700_000, `expiresAt is absolute epoch ms, ~1 h ahead (got ${token.expiresAt}, now ${before})`);
+      assert(!("obtainedAt" in token), "getToken() returns the public AccessToken shape");
+    },
+  },
+  {
+    name: "20 concurrent calls → exactly one discovery and one token request",
+    async fn(t) {
+      // What an MCP client does: every JSON-RPC POST goes to the one endpoint URL.
+      const tenant = await t.tenant([{ clientId: "many", clientSecret: "many-secret" }]);
+      const authFetch = t.lib.withClientCredentials({ clientId: "many", clientSecret: "many-secret" })(t.fetch);
+      const results = await Promise.all(Array.from({ length: 20 }, () => callResource(authFetch, tenant.resource, "many")));
+      assertEqual(results.length, 20, "all calls succeeded");
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests");
+      assertEqual(counts.resourceMetadata, 1, "protected resource metadata requests");
+      assertEqual(counts.authorizationServerMetadata, 1, "AS metadata requests");
+      // Different URLs under one resource: discovery may run per URL, the token request may not.
+      const other = await t.tenant([{ clientId: "paths", clientSecret: "paths-secret" }]);
+      const pathsFetch = t.lib.withClientCredentials({ clientId: "paths", clientSecret: "paths-secret" })(t.fetch);
+      await Promise.all(Array.from({ length: 10 }, (_, i) => callResource(pathsFetch, `${other.resource}/call/${i}`, "paths")));
+      const otherCounts = await other.counts();
+      assertEqual(otherCounts.token, 1, "token requests for 10 concurrent calls to different paths under one resource");
+    },
+  },
+  {
+    name: "401 with a revoked token → one new token, the call succeeds",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "revoked", clientSecret: "revoked-secret" }]);
+      const authFetch = t.lib.withClientCredentials({ clientId: "revoked", clientSecret: "revoked-secret" })(t.fetch);
+      await callResource(authFetch, tenant.resource, "revoked");
+      const first = await authFetch.getToken(tenant.resource);
+      await tenant.revoke();
+      await callResource(authFetch, tenant.resource, "revoked");
+      const second = await authFetch.getToken(tenant.resource);
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 2, "token requests (one more after the revocation)");
+      assert(first.accessToken !== second.accessToken, "a new token replaced the revoked one");
+      assertEqual(counts.resource, 4, "resource requests (401, ok, 401 invalid_token, ok)");
+      assertEqual(counts.resourceMetadata, 1, "no rediscovery for a revoked token");
+    },
+  },
+  {
+    name: "origin guard: other origins and paths never see the token; a caller's own Authorization passes through",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "guard", clientSecret: "guard-secret" }]);
+      const authFetch = t.lib.withClientCredentials({ clientId: "guard", clientSecret: "guard-secret" })(t.fetch);
+      await callResource(authFetch, tenant.resource, "guard");
+      // The echo listener (another loopback port = another origin) answers 200 with the headers it
+      // got; the main listener answers unknown paths 404 with the same report.
+      const echo = async (url, init, status = 200) => {
+        const response = await authFetch(url, init);
+        assertEqual(response.status, status, `status for ${url}`);
+        return response.json();
+      };
+      const otherOrigin = await echo(`${t.echoUrl}/echo/other-origin`, { method: "POST", body: "x" });
+      assertEqual(otherOrigin.authorization, null, "Authorization sent to another origin (another loopback port)");
+      const otherPath = await echo(`${t.baseUrl}/t/${tenant.id}/elsewhere`, undefined, 404);
+      assertEqual(otherPath.authorization, null, "Authorization sent to a path outside the resource");
+      const prefixTrick = await echo(`${tenant.resource}-evil/x`, undefined, 404);
+      assertEqual(prefixTrick.authorization, null, "Authorization sent to a path that only shares a string prefix");
+      const inside = await echo(`${tenant.resource}/inside`, undefined, 200);
+      assertEqual(inside.ok, true, "a path under the resource does get the token (control)");
+      const own = await echo(`${t.echoUrl}/echo/own`, { headers: { authorization: "Bearer caller-own" } });
+      assertEqual(own.authorization, "Bearer caller-own", "a caller-supplied Authorization header is left alone");
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 1, "no extra token requests");
+    },
+  },
+  {
+    name: "a foreign origin's 401 pointing at our resource metadata gets no token",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "foreign", clientSecret: "foreign-secret" }]);
+      const authFetch = t.lib.withClientCredentials({ clientId: "foreign", clientSecret: "foreign-secret" })(t.fetch);
+      const url = `${t.echoUrl}/echo/challenge?prm=${encodeURIComponent(tenant.resourceMetadataUrl)}`;
+      const error = await rejects(authFetch(url), "foreign challenge");
+      assert(error instanceof t.lib.ClientCredentialsError, `ClientCredentialsError expected, got ${describeError(error)}`);
+      assertEqual(error.phase, "discovery", "phase");
+      assertEqual(error.code, "resource_mismatch", "code");
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 0, "token requests");
+    },
+  },
+  {
+    name: "wrong secret → ClientCredentialsError phase token, invalid_client, 401, secret never leaks",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "wrong", clientSecret: "the-right-one" }]);
+      const wrongSecret = "not-the-right-secret-123";
+      const authFetch = t.lib.withClientCredentials({ clientId: "wrong", clientSecret: wrongSecret })(t.fetch);
+      const error = await rejects(authFetch(tenant.resource), "wrong secret");
+      assert(error instanceof t.lib.ClientCredentialsError, `instanceof ClientCredentialsError (got ${describeError(error)})`);
+      assert(error instanceof Error, "instanceof Error");
+      assert(t.lib.isClientCredentialsError(error), "isClientCredentialsError()");
+      assertEqual(error.name, "ClientCredentialsError", "name");
+      assertEqual(error.phase, "token", "phase");
+      assertEqual(error.code, "invalid_client", "code");
+      assertEqual(error.status, 401, "status");
+      assertEqual(typeof error.description, "string", "description");
+      const visible = `${error.message} ${error.description} ${JSON.stringify(error)} ${String(error.stack)}`;
+      assert(!visible.includes(wrongSecret), "the secret appears in the error");
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 1, "one token request (401 is not retried)");
+      const config = await rejects(Promise.resolve().then(() => t.lib.withClientCredentials({ clientId: "x" })), "no credentials");
+      assert(config instanceof t.lib.ClientCredentialsError, "config error is a ClientCredentialsError");
+      assertEqual(config.phase, "config", "config error phase");
+    },
+  },
+  {
+    name: "well-known discovery without a challenge URL; OIDC path-appended AS metadata after two 404s",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "oidc", clientSecret: "oidc-secret" }], {
+        metadataForms: ["openid-appended"],
+        challengeMetadataUrl: false,
+      });
+      const events = [];
+      const authFetch = t.lib.withClientCredentials({ clientId: "oidc", clientSecret: "oidc-secret", onEvent: (e) => events.push(e) })(t.fetch);
+      await callResource(authFetch, tenant.resource, "oidc");
+      const prm = events.filter((e) => e.type === "discovery" && e.kind === "resource-metadata");
+      assertEqual(prm.length, 1, "PRM lookups");
+      assertEqual(prm[0].url, tenant.resourceMetadataUrl, "PRM at the path-form well-known URL");
+      const as = events.filter((e) => e.type === "discovery" && e.kind === "authorization-server-metadata");
+      const origin = new URL(tenant.issuer).origin;
+      const path = new URL(tenant.issuer).pathname;
+      assertEqual(
+        JSON.stringify(as.map((e) => [e.url, e.status])),
+        JSON.stringify([
+          [`${origin}/.well-known/oauth-authorization-server${path}`, 404],
+          [`${origin}/.well-known/openid-configuration${path}`, 404],
+          [`${origin}${path}/.well-known/openid-configuration`, 200],
+        ]),
+        "AS metadata URLs in the MCP priority order",
+      );
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests");
+    },
+  },
+  {
+    name: "token endpoint 503 once → retried, then success",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "flaky", clientSecret: "flaky-secret" }]);
+      await tenant.fault("token", { kind: "status", status: 503, headers: { "retry-after": "0" } }, 1);
+      const retries = [];
+      const authFetch = t.lib.withClientCredentials({
+        clientId: "flaky",
+        clientSecret: "flaky-secret",
+        onEvent: (event) => event.type === "http-retry" && retries.push(event),
+      })(t.fetch);
+      await callResource(authFetch, tenant.resource, "flaky");
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 2, "token requests (503, then 200)");
+      assertEqual(counts.tokens.length, 1, "tokens issued");
+      assertEqual(retries.length, 1, "http-retry events");
+      assertEqual(retries[0].status, 503, "retried status");
+    },
+  },
+  {
+    name: "static issuer + resource: getToken() without a resource call, token works with plain fetch",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "static", clientSecret: "static-secret" }]);
+      const authFetch = t.lib.withClientCredentials({
+        clientId: "static",
+        clientSecret: "static-secret",
+        issuer: tenant.issuer,
+        resource: tenant.resource,
+        scope: ["mcp:read"],
+      })();
+      const token = await authFetch.getToken();
+      assertEqual(token.scope, "mcp:read", "granted scope");
+      let counts = await tenant.counts();
+      assertEqual(counts.resourceMetadata, 0, "no protected resource metadata request");
+      assertEqual(counts.resource, 0, "no resource request");
+      assertEqual(counts.token, 1, "token requests");
+      assertEqual(counts.tokenRequests[0].scope, "mcp:read", "scope parameter");
+      const response = await fetch(tenant.resource, { method: "POST", headers: { authorization: `Bearer ${token.accessToken}` }, body: "{}" });
+      assertEqual(response.status, 200, "the token is accepted by the resource");
+      await authFetch.clearTokens();
+      const again = await authFetch.getToken();
+      assert(again.accessToken !== token.accessToken, "clearTokens() forgot the token");
+      counts = await tenant.counts();
+      assertEqual(counts.token, 2, "token requests after clearTokens()");
+    },
+  },
+  {
+    name: "a caller's AbortSignal aborts its own wait, never the shared token request",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "abort", clientSecret: "abort-secret" }]);
+      await tenant.fault("token", { kind: "delay", ms: 1000 }, 1);
+      const authFetch = t.lib.withClientCredentials({ clientId: "abort", clientSecret: "abort-secret" })(t.fetch);
+      const controller = new AbortController();
+      const aborted = authFetch(tenant.resource, { method: "POST", body: MCP_BODY, signal: controller.signal });
+      aborted.catch(() => {});
+      const patient = callResource(authFetch, tenant.resource, "abort");
+      patient.catch(() => {}); // awaited below; never an unhandled rejection if the test fails first
+      // Abort only once the shared token request is in flight (the server holds it for 1 s).
+      for (let i = 0; (await tenant.counts()).token === 0; i++) {
+        assert(i < 200, "the token request never arrived");
+        await sleep(10);
+      }
+      const abortedAt = Date.now();
+      controller.abort();
+      const error = await rejects(aborted, "aborted caller");
+      const waited = Date.now() - abortedAt;
+      assertEqual(error?.name, "AbortError", `aborted caller's error (${describeError(error)})`);
+      assert(waited < 500, `the aborted caller stopped waiting at once (took ${waited} ms of the 1 s token request)`);
+      await patient;
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests");
+      assertEqual(counts.tokens.length, 1, "tokens issued");
+    },
+  },
+];
+
+/** Describes the runtime the suite runs in, for the report. */
+export function runtimeName() {
+  const g = globalThis;
+  if (g.Deno?.version) return `deno ${g.Deno.version.deno}`;
+  if (g.Bun?.version) return `bun ${g.Bun.version}`;
+  if (g.EdgeRuntime) return `edge-runtime (${g.EdgeRuntime})`;
+  if (g.navigator?.userAgent === "Cloudflare-Workers") return "workerd";
+  if (g.process?.versions?.node && !g.window) return `node ${g.process.versions.node}`;
+  if (g.navigator?.userAgent) return g.navigator.userAgent;
+  return "unknown";
+}
+
+/**
+ * Runs every test and returns the summary. Tests run one after another (the concurrency test
+ * makes its own parallel calls). `ci`: a skip (a runtime lacking a feature) counts as a failure.
+ */
+export async function run({ lib, baseUrl, echoUrl, ci = false, log = () => {}, timeoutMs = 20_000, filter } = {}) {
+  if (!lib || typeof lib.withClientCredentials !== "function") throw new TypeError("run({ lib }) needs the built package");
+  if (!baseUrl || !echoUrl) throw new TypeError("run() needs baseUrl and echoUrl");
+  const results = [];
+  for (const test of tests) {
+    if (filter && !test.name.includes(filter)) continue;
+    const t = context({ lib, baseUrl, echoUrl });
+    const started = Date.now();
+    let result;
+    try {
+      await withTimeout(test.fn(t), timeoutMs);
+      result = { name: test.name, ok: true, skipped: false, error: null };
+    } catch (error) {
+      const skipped = error instanceof SkipError;
+      result = { name: test.name, ok: false, skipped: skipped && !ci, error: (skipped ? "UNSUPPORTED: " : "") + describeError(error) };
+    } finally {
+      await t.cleanup();
+    }
+    result.ms = Date.now() - started;
+    results.push(result);
+    log(`${result.ok ? "ok" : result.skipped ? "SKIP" : "not ok"} - ${result.name} (${result.ms} ms)${result.error ? `\n    ${result.error}` : ""}`);
+  }
+  const passed = results.filter((r) => r.ok).length;
+  const skipped = results.filter((r) => r.skipped).length;
+  return { runtime: runtimeName(), passed, failed: results.length - passed - skipped, skipped, total: results.length, results };
+}

@@ -1,0 +1,117 @@
+// Chromium (Debian's /usr/bin/chromium, driven by playwright-core; no browser download): the suite
+// runs in a page AND in a dedicated module Web Worker, both served from their own 127.0.0.1 port,
+// so every call to the auth server / resource is cross-origin (CORS preflights included).
+//   node test/runtimes/chromium.mjs '{"baseUrl":"…","echoUrl":"…"}'
+// Prints two summaries: chromium-page and chromium-worker.
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { bundle } from "./bundle.mjs";
+import { crashed, formatSummary } from "./report.mjs";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const config = JSON.parse(process.argv[2] ?? "{}");
+const { baseUrl, echoUrl, ci, filter } = config;
+const suiteConfig = { baseUrl, echoUrl, ci, filter };
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>portable suite</title><p>mcp-client-credentials portable suite</p>`;
+
+async function serve(files) {
+  const server = http.createServer(async (req, res) => {
+    const name = new URL(req.url ?? "/", "http://x").pathname;
+    if (name === "/") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      return res.end(PAGE);
+    }
+    const file = files[name];
+    if (!file) {
+      res.writeHead(404);
+      return res.end();
+    }
+    res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
+    res.end(await readFile(file));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+let exitCode = 0;
+const print = (label, summary) => {
+  console.log(formatSummary(label, summary));
+  if (summary.failed > 0 || summary.total === 0) exitCode = 1;
+};
+
+let context;
+let site;
+let profile;
+try {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  const [pageBundle, workerBundle] = await Promise.all([
+    bundle("test/runtimes/chromium/page.mjs", { outfile: "chromium-page.js", format: "esm", conditions: ["browser"] }),
+    bundle("test/runtimes/chromium/worker.mjs", { outfile: "chromium-worker.js", format: "esm", conditions: ["worker", "browser"] }),
+  ]);
+  site = await serve({ "/page.js": pageBundle, "/worker.js": workerBundle });
+  profile = await mkdtemp(path.join(os.tmpdir(), "mcc-chromium-"));
+  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (error) => console.error(`[chromium page error] ${error.message}`));
+  page.on("console", (message) => {
+    // "Failed to load resource" is every 401/404 the suite provokes on purpose.
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) console.error(`[chromium console] ${message.text()}`);
+  });
+  await page.goto(`${site.origin}/`);
+  const browserVersion = context.browser()?.version() ?? "";
+
+  const inPage = page
+    .evaluate(async (cfg) => {
+      const mod = await import("/page.js");
+      return mod.runSuite(cfg);
+    }, suiteConfig)
+    .catch((error) => crashed("chromium-page", error));
+  const inWorker = page
+    .evaluate(
+      (cfg) =>
+        new Promise((resolve, reject) => {
+          const worker = new Worker("/worker.js", { type: "module" });
+          worker.onmessage = (event) => {
+            worker.terminate();
+            if (event.data.error) reject(new Error(event.data.error));
+            else resolve(event.data.summary);
+          };
+          worker.onerror = (event) => reject(new Error(`worker error: ${event.message}`));
+          worker.postMessage(cfg);
+        }),
+      suiteConfig,
+    )
+    .catch((error) => crashed("chromium-worker", error));
+  const [pageSummary, workerSummary] = await Promise.all([inPage, inWorker]);
+  if (browserVersion) {
+    pageSummary.runtime = `chromium ${browserVersion} (page)`;
+    workerSummary.runtime = `chromium ${browserVersion} (dedicated worker)`;
+  }
+  print("chromium-page", pageSummary);
+  print("chromium-worker", workerSummary);
+} catch (error) {
+  print("chromium-page", crashed("chromium-page", error));
+  print("chromium-worker", crashed("chromium-worker", error));
+} finally {
+  await context?.close().catch(() => {});
+  site?.server.close();
+  site?.server.closeAllConnections?.();
+  if (profile) await rm(profile, { recursive: true, force: true }).catch(() => {});
+}
+process.exitCode = exitCode;

@@ -1,0 +1,132 @@
+/**
+ * Type-level contract of the public API. `npm test` runs `tsc -p tsconfig.test.json` over test/,
+ * so a failing `expectTypeOf` or an unused `@ts-expect-error` fails the build; the vitest
+ * cases only make the file show up in the test report.
+ */
+import { applyMiddlewares, type Middleware } from "@modelcontextprotocol/sdk/client/middleware.js";
+import type { StreamableHTTPClientTransportOptions } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { FetchLike as SdkFetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { describe, expectTypeOf, it } from "vitest";
+import {
+  ClientCredentialsError,
+  isClientCredentialsError,
+  memoryStore,
+  withClientCredentials,
+  type AccessToken,
+  type AuthenticatedFetch,
+  type ClientCredentialsEvent,
+  type ClientCredentialsOptions,
+  type ClientCredentialsPhase,
+  type FetchLike,
+  type TokenStore,
+} from "../src/index.js";
+
+const middleware = withClientCredentials({ clientId: "ci", clientSecret: "s3cret" });
+const authFetch = middleware(fetch);
+
+describe("withClientCredentials types", () => {
+  it("is an MCP SDK Middleware and composes with applyMiddlewares()", () => {
+    expectTypeOf(middleware).toExtend<Middleware>();
+    expectTypeOf(applyMiddlewares(middleware)).toEqualTypeOf<Middleware>();
+    // next is optional (defaults to globalThis.fetch) and takes the global fetch or any FetchLike.
+    expectTypeOf(middleware).toBeCallableWith();
+    expectTypeOf(middleware).toBeCallableWith(fetch);
+    expectTypeOf(middleware).toBeCallableWith((input: string | URL | Request, init?: RequestInit) => fetch(input, init));
+    expectTypeOf(middleware).returns.toEqualTypeOf<AuthenticatedFetch>();
+  });
+
+  it("returns a drop-in fetch", () => {
+    expectTypeOf(authFetch).toExtend<typeof fetch>();
+    expectTypeOf(authFetch).toExtend<FetchLike>();
+    expectTypeOf(authFetch).toExtend<SdkFetchLike>();
+    expectTypeOf(authFetch).toExtend<NonNullable<StreamableHTTPClientTransportOptions["fetch"]>>();
+    expectTypeOf(authFetch).toBeCallableWith("https://mcp.example.com/mcp");
+    expectTypeOf(authFetch).toBeCallableWith(new URL("https://mcp.example.com/mcp"), { method: "POST", body: "{}" });
+    expectTypeOf(authFetch).toBeCallableWith(new Request("https://mcp.example.com/mcp"));
+    expectTypeOf(authFetch).returns.toEqualTypeOf<Promise<Response>>();
+  });
+
+  it("getToken() and clearTokens()", () => {
+    expectTypeOf(authFetch.getToken).returns.toEqualTypeOf<Promise<AccessToken>>();
+    expectTypeOf(authFetch.getToken).toBeCallableWith();
+    expectTypeOf(authFetch.getToken).toBeCallableWith("https://mcp.example.com/mcp");
+    expectTypeOf(authFetch.getToken).toBeCallableWith(new URL("https://mcp.example.com/mcp"));
+    expectTypeOf(authFetch.clearTokens).returns.toEqualTypeOf<Promise<void>>();
+    expectTypeOf<AccessToken>().toEqualTypeOf<{
+      accessToken: string;
+      tokenType: string;
+      expiresAt: number;
+      scope?: string;
+      resource?: string;
+      issuer?: string;
+    }>();
+  });
+
+  it("ClientCredentialsError", () => {
+    expectTypeOf<ClientCredentialsError["phase"]>().toEqualTypeOf<"config" | "discovery" | "token" | "resource">();
+    expectTypeOf<ClientCredentialsPhase>().toEqualTypeOf<"config" | "discovery" | "token" | "resource">();
+    expectTypeOf<ClientCredentialsError>().toExtend<Error>();
+    expectTypeOf<ClientCredentialsError["status"]>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<ClientCredentialsError["code"]>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<ClientCredentialsError["description"]>().toEqualTypeOf<string | undefined>();
+    const error: unknown = new ClientCredentialsError("token", "x", { status: 401, code: "invalid_client" });
+    if (isClientCredentialsError(error)) expectTypeOf(error).toEqualTypeOf<ClientCredentialsError>();
+    // @ts-expect-error not a phase
+    void new ClientCredentialsError("network", "x");
+  });
+
+  it("options accept every documented credential form", () => {
+    expectTypeOf<{ clientId: string; clientSecret: string }>().toExtend<ClientCredentialsOptions>();
+    expectTypeOf<{ clientId: string; privateKey: string }>().toExtend<ClientCredentialsOptions>();
+    expectTypeOf<{ clientId: string; privateKey: JsonWebKey }>().toExtend<ClientCredentialsOptions>();
+    expectTypeOf<{ clientId: string; privateKey: CryptoKey }>().toExtend<ClientCredentialsOptions>();
+    expectTypeOf<{ clientId: string; clientSecret: string; scope: string[]; resource: false }>().toExtend<ClientCredentialsOptions>();
+    expectTypeOf<{ clientId: string; clientSecret: string; assertionAudience: "https://as.example/token" }>().toExtend<ClientCredentialsOptions>();
+    expectTypeOf<{ clientId: string; clientSecret: string; store: TokenStore }>().toExtend<ClientCredentialsOptions>();
+    expectTypeOf(memoryStore()).toExtend<TokenStore>();
+    expectTypeOf<ClientCredentialsOptions["authMethod"]>().toEqualTypeOf<"client_secret_basic" | "client_secret_post" | "private_key_jwt" | undefined>();
+  });
+
+  it("onEvent events narrow on type and never carry a token", () => {
+    const onEvent = (event: ClientCredentialsEvent) => {
+      if (event.type === "token-request") expectTypeOf(event.authMethod).toEqualTypeOf<"client_secret_basic" | "client_secret_post" | "private_key_jwt">();
+      if (event.type === "cache-hit") expectTypeOf(event.expiresAt).toEqualTypeOf<number>();
+    };
+    expectTypeOf(onEvent).toExtend<NonNullable<ClientCredentialsOptions["onEvent"]>>();
+    expectTypeOf<Extract<ClientCredentialsEvent, { accessToken: unknown }>>().toBeNever();
+  });
+});
+
+/** Never called: each line must be a compile error (an unused @ts-expect-error fails tsc). */
+export function rejectedOptions(key: CryptoKey): void {
+  // @ts-expect-error unknown option (typo of clientSecret)
+  withClientCredentials({ clientId: "ci", clientSecret: "s", clientSecrett: "s" });
+  // @ts-expect-error unknown option
+  withClientCredentials({ clientId: "ci", clientSecret: "s", audience: "x" });
+  // @ts-expect-error clientId is required
+  withClientCredentials({ clientSecret: "s" });
+  // @ts-expect-error clientId must be a string
+  withClientCredentials({ clientId: 42, clientSecret: "s" });
+  // @ts-expect-error not a client authentication method this package implements
+  withClientCredentials({ clientId: "ci", clientSecret: "s", authMethod: "client_secret_jwt" });
+  // @ts-expect-error resource is a string or false, never true
+  withClientCredentials({ clientId: "ci", clientSecret: "s", resource: true });
+  // @ts-expect-error scope is a string or string[]
+  withClientCredentials({ clientId: "ci", clientSecret: "s", scope: 5 });
+  // @ts-expect-error privateKey is a PEM string, a JWK or a CryptoKey
+  withClientCredentials({ clientId: "ci", privateKey: 123 });
+  // @ts-expect-error privateKey is not a CryptoKeyPair
+  withClientCredentials({ clientId: "ci", privateKey: { privateKey: key, publicKey: key } });
+  // @ts-expect-error refreshSkewSeconds is a number
+  withClientCredentials({ clientId: "ci", clientSecret: "s", refreshSkewSeconds: "60" });
+  // @ts-expect-error timeoutMs is a number
+  withClientCredentials({ clientId: "ci", clientSecret: "s", timeoutMs: "10s" });
+  // @ts-expect-error a store needs get, set and delete
+  withClientCredentials({ clientId: "ci", clientSecret: "s", store: { get: () => undefined } });
+  // @ts-expect-error onEvent must accept every ClientCredentialsEvent
+  withClientCredentials({ clientId: "ci", clientSecret: "s", onEvent: (event: { type: "nope" }) => event });
+  // @ts-expect-error next must be a fetch, not a URL
+  withClientCredentials({ clientId: "ci", clientSecret: "s" })("https://mcp.example.com");
+  // @ts-expect-error getToken takes a URL, not options
+  void authFetch.getToken({ resource: "https://mcp.example.com" });
+}
