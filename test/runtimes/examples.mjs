@@ -53,7 +53,8 @@ function checkAnswer(status, body, clientId) {
 
 /** `200 {"ok":true,…}` printed by the Deno and Bun scripts. */
 function checkPrinted(stdout, clientId) {
-  const match = /^(\d{3}) (\{.*\})\s*$/m.exec(stdout);
+  // Deno colours numbers whenever FORCE_COLOR is set, even to 0 (as CI sets it).
+  const match = /^(\d{3}) (\{.*\})\s*$/m.exec(stdout.replace(/\x1b\[[0-9;]*m/g, ""));
   assert(match, `unexpected output: ${stdout.slice(0, 300)}`);
   checkAnswer(Number(match[1]), match[2], clientId);
 }
