@@ -10,6 +10,10 @@ const options = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
 const echo = (url: string) =>
   http.all(url, async ({ request }) => HttpResponse.json({ url: request.url, method: request.method, authorization: request.headers.get("authorization"), body: await request.text() }));
 
+/** Redirects requests that carry a token (the first, unauthenticated attempt falls through to the kit). */
+const redirect = (method: "get" | "post", url: string, status: number, location: string) =>
+  http[method](url, ({ request }) => (request.headers.get("authorization") ? new HttpResponse(null, { status, headers: { location } }) : undefined));
+
 describe("request bodies are replayed after a 401", () => {
   it.each([
     ["a string", () => "plain text body"],
@@ -128,9 +132,7 @@ describe("tokens never leave their resource", () => {
   it("are not sent along a redirect to another origin", async () => {
     const mock = install(
       {},
-      http.get("https://mcp.example.com/mcp/redirect", ({ request }) =>
-        request.headers.get("authorization") ? new HttpResponse(null, { status: 302, headers: { location: "https://evil.example.com/steal" } }) : undefined,
-      ),
+      redirect("get", "https://mcp.example.com/mcp/redirect", 302, "https://evil.example.com/steal"),
       echo("https://evil.example.com/steal"),
     );
     const authFetch = withClientCredentials(options)(fetch);
@@ -143,9 +145,7 @@ describe("tokens never leave their resource", () => {
   it("are kept along a redirect that stays under the resource, with 307 keeping method and body", async () => {
     const mock = install(
       {},
-      http.post("https://mcp.example.com/mcp/old", ({ request }) =>
-        request.headers.get("authorization") ? new HttpResponse(null, { status: 307, headers: { location: "/mcp/new" } }) : undefined,
-      ),
+      redirect("post", "https://mcp.example.com/mcp/old", 307, "/mcp/new"),
       echo("https://mcp.example.com/mcp/new"),
     );
     const authFetch = withClientCredentials(options)(fetch);
@@ -157,9 +157,7 @@ describe("tokens never leave their resource", () => {
   it("a 303 after POST becomes a GET without a body", async () => {
     const mock = install(
       {},
-      http.post("https://mcp.example.com/mcp/submit", ({ request }) =>
-        request.headers.get("authorization") ? new HttpResponse(null, { status: 303, headers: { location: "/mcp/result" } }) : undefined,
-      ),
+      redirect("post", "https://mcp.example.com/mcp/submit", 303, "/mcp/result"),
       echo("https://mcp.example.com/mcp/result"),
     );
     const authFetch = withClientCredentials(options)(fetch);
@@ -171,9 +169,7 @@ describe("tokens never leave their resource", () => {
   it("a caller's redirect: 'manual' is respected", async () => {
     const mock = install(
       {},
-      http.get("https://mcp.example.com/mcp/moved", ({ request }) =>
-        request.headers.get("authorization") ? new HttpResponse(null, { status: 301, headers: { location: "https://elsewhere.example.com/" } }) : undefined,
-      ),
+      redirect("get", "https://mcp.example.com/mcp/moved", 301, "https://elsewhere.example.com/"),
     );
     const authFetch = withClientCredentials(options)(fetch);
     await authFetch(mock.resource);
@@ -182,7 +178,7 @@ describe("tokens never leave their resource", () => {
   });
 
   it("stops after 20 redirects with a typed error", async () => {
-    const mock = install({}, http.get("https://mcp.example.com/mcp/loop", ({ request }) => (request.headers.get("authorization") ? new HttpResponse(null, { status: 302, headers: { location: "/mcp/loop" } }) : undefined)));
+    const mock = install({}, redirect("get", "https://mcp.example.com/mcp/loop", 302, "/mcp/loop"));
     const authFetch = withClientCredentials(options)(fetch);
     await authFetch(mock.resource);
     await expect(authFetch("https://mcp.example.com/mcp/loop")).rejects.toMatchObject({ phase: "resource", code: "too_many_redirects" });
