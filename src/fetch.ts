@@ -36,10 +36,12 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
     const authFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       const url = new URL(input instanceof Request ? input.url : String(input), globalThis.location?.href);
       const callerAuth = copyHeaders(init?.headers ?? (input instanceof Request ? input.headers : undefined)).has("authorization");
-      if ((callerAuth || !manager.mayAuthorize(url)) && !(input instanceof Request)) return base(input, init);
+      // Not ours to authorize: sent as given (a Request is only unpacked, since next takes (url, init)).
+      const passThrough = callerAuth || !manager.mayAuthorize(url);
+      if (passThrough && !(input instanceof Request)) return base(input, init);
 
       const request = await Replayable.from(input, init);
-      if (callerAuth || !manager.mayAuthorize(url)) return base(...request.build(undefined, request.redirect));
+      if (passThrough) return base(...request.build(undefined, request.redirect));
       let binding = manager.bindingFor(url);
       let token = binding ? await manager.token(binding, request.signal) : undefined;
       let response = await send(request, binding, token);
