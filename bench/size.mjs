@@ -13,7 +13,7 @@ const check = process.argv.includes("--check");
 const scenarios = [
   {
     name: "client secret (initial chunk)",
-    budget: 20_000,
+    budget: 22_000,
     source: `import { withClientCredentials } from "mcp-client-credentials";
 export default withClientCredentials({ clientId: "a", clientSecret: "b" })(fetch);`,
   },
