@@ -129,7 +129,8 @@ export interface ClientCredentialsOptions {
    */
   refreshSkewSeconds?: number;
   /**
-   * Timeout of each request to the authorization server and metadata endpoints.
+   * Timeout of each request to the authorization server and metadata endpoints (headers and
+   * body), and of each token-store call (a store that does not answer in time is a cache miss).
    * @default 10000
    */
   timeoutMs?: number;
