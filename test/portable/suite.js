@@ -110,13 +110,6 @@ function context({ lib, baseUrl, echoUrl }) {
     lib,
     baseUrl,
     echoUrl,
-    /**
-     * The `next` fetch most tests wrap: the global fetch behind a plain function. One dedicated
-     * test passes the bare global `fetch` (the README's form), because a library that calls it
-     * as a method (`obj.fetch(...)`) gets "Illegal invocation" in workerd and browsers, and that
-     * must show up as one clear failure, not hide every other result.
-     */
-    fetch: (input, init) => fetch(input, init),
     /** A fresh authorization server + protected resource with these clients. */
     async tenant(clients, options = {}) {
       const created = await control("/tenants", { method: "POST", body: JSON.stringify({ clients, options }) });
@@ -170,7 +163,7 @@ async function publicJwk(keyPair) {
 /** private_key_jwt end to end: discovery, a signed assertion the server verifies, the resource call. */
 async function privateKeyJwt(t, { jwk, privateKey, expectedAlg, clientId }) {
   const tenant = await t.tenant([{ clientId, jwks: [jwk], authMethods: ["private_key_jwt"] }]);
-  const authFetch = t.lib.withClientCredentials({ clientId, privateKey })(t.fetch);
+  const authFetch = t.lib.withClientCredentials({ clientId, privateKey })(fetch);
   await callResource(authFetch, tenant.resource, clientId);
   const counts = await tenant.counts();
   assertEqual(counts.token, 1, "token requests");
@@ -202,7 +195,7 @@ export const tests = [
         clientId: "basic client",
         clientSecret: TRICKY_SECRET,
         onEvent: (event) => events.push(event.type),
-      })(t.fetch);
+      })(fetch);
       await callResource(authFetch, `${tenant.resource}/tools?x=1`, "basic client");
       const counts = await tenant.counts();
       assertEqual(counts.resourceMetadata, 1, "protected resource metadata requests");
@@ -224,7 +217,7 @@ export const tests = [
       const tenant = await t.tenant([{ clientId: "post-client", clientSecret: "post-secret", authMethods: ["client_secret_post"] }], {
         authMethodsSupported: ["client_secret_post"],
       });
-      const authFetch = t.lib.withClientCredentials({ clientId: "post-client", clientSecret: "post-secret" })(t.fetch);
+      const authFetch = t.lib.withClientCredentials({ clientId: "post-client", clientSecret: "post-secret" })(fetch);
       await callResource(authFetch, tenant.resource, "post-client");
       const counts = await tenant.counts();
       assertEqual(counts.token, 1, "token requests");
@@ -266,7 +259,7 @@ export const tests = [
     name: "token cached: second call makes no token request; getToken() has an absolute expiry",
     async fn(t) {
       const tenant = await t.tenant([{ clientId: "cache", clientSecret: "cache-secret" }]);
-      const authFetch = t.lib.withClientCredentials({ clientId: "cache", clientSecret: "cache-secret" })(t.fetch);
+      const authFetch = t.lib.withClientCredentials({ clientId: "cache", clientSecret: "cache-secret" })(fetch);
       await callResource(authFetch, tenant.resource, "cache");
       await callResource(authFetch, `${tenant.resource}/again`, "cache");
       const before = Date.now();
@@ -289,26 +282,27 @@ export const tests = [
     async fn(t) {
       // What an MCP client does: every JSON-RPC POST goes to the one endpoint URL.
       const tenant = await t.tenant([{ clientId: "many", clientSecret: "many-secret" }]);
-      const authFetch = t.lib.withClientCredentials({ clientId: "many", clientSecret: "many-secret" })(t.fetch);
+      const authFetch = t.lib.withClientCredentials({ clientId: "many", clientSecret: "many-secret" })(fetch);
       const results = await Promise.all(Array.from({ length: 20 }, () => callResource(authFetch, tenant.resource, "many")));
       assertEqual(results.length, 20, "all calls succeeded");
       const counts = await tenant.counts();
       assertEqual(counts.token, 1, "token requests");
       assertEqual(counts.resourceMetadata, 1, "protected resource metadata requests");
       assertEqual(counts.authorizationServerMetadata, 1, "AS metadata requests");
-      // Different URLs under one resource: discovery may run per URL, the token request may not.
+      // Different URLs under one resource share one discovery and one token request.
       const other = await t.tenant([{ clientId: "paths", clientSecret: "paths-secret" }]);
-      const pathsFetch = t.lib.withClientCredentials({ clientId: "paths", clientSecret: "paths-secret" })(t.fetch);
+      const pathsFetch = t.lib.withClientCredentials({ clientId: "paths", clientSecret: "paths-secret" })(fetch);
       await Promise.all(Array.from({ length: 10 }, (_, i) => callResource(pathsFetch, `${other.resource}/call/${i}`, "paths")));
       const otherCounts = await other.counts();
       assertEqual(otherCounts.token, 1, "token requests for 10 concurrent calls to different paths under one resource");
+      assertEqual(otherCounts.resourceMetadata, 1, "protected resource metadata requests for 10 concurrent calls to different paths");
     },
   },
   {
     name: "401 with a revoked token → one new token, the call succeeds",
     async fn(t) {
       const tenant = await t.tenant([{ clientId: "revoked", clientSecret: "revoked-secret" }]);
-      const authFetch = t.lib.withClientCredentials({ clientId: "revoked", clientSecret: "revoked-secret" })(t.fetch);
+      const authFetch = t.lib.withClientCredentials({ clientId: "revoked", clientSecret: "revoked-secret" })(fetch);
       await callResource(authFetch, tenant.resource, "revoked");
       const first = await authFetch.getToken(tenant.resource);
       await tenant.revoke();
@@ -325,7 +319,7 @@ export const tests = [
     name: "origin guard: other origins and paths never see the token; a caller's own Authorization passes through",
     async fn(t) {
       const tenant = await t.tenant([{ clientId: "guard", clientSecret: "guard-secret" }]);
-      const authFetch = t.lib.withClientCredentials({ clientId: "guard", clientSecret: "guard-secret" })(t.fetch);
+      const authFetch = t.lib.withClientCredentials({ clientId: "guard", clientSecret: "guard-secret" })(fetch);
       await callResource(authFetch, tenant.resource, "guard");
       // The echo listener (another loopback port = another origin) answers 200 with the headers it
       // got; the main listener answers unknown paths 404 with the same report.
@@ -352,7 +346,7 @@ export const tests = [
     name: "a foreign origin's 401 pointing at our resource metadata gets no token",
     async fn(t) {
       const tenant = await t.tenant([{ clientId: "foreign", clientSecret: "foreign-secret" }]);
-      const authFetch = t.lib.withClientCredentials({ clientId: "foreign", clientSecret: "foreign-secret" })(t.fetch);
+      const authFetch = t.lib.withClientCredentials({ clientId: "foreign", clientSecret: "foreign-secret" })(fetch);
       const url = `${t.echoUrl}/echo/challenge?prm=${encodeURIComponent(tenant.resourceMetadataUrl)}`;
       const error = await rejects(authFetch(url), "foreign challenge");
       assert(error instanceof t.lib.ClientCredentialsError, `ClientCredentialsError expected, got ${describeError(error)}`);
@@ -367,7 +361,7 @@ export const tests = [
     async fn(t) {
       const tenant = await t.tenant([{ clientId: "wrong", clientSecret: "the-right-one" }]);
       const wrongSecret = "not-the-right-secret-123";
-      const authFetch = t.lib.withClientCredentials({ clientId: "wrong", clientSecret: wrongSecret })(t.fetch);
+      const authFetch = t.lib.withClientCredentials({ clientId: "wrong", clientSecret: wrongSecret })(fetch);
       const error = await rejects(authFetch(tenant.resource), "wrong secret");
       assert(error instanceof t.lib.ClientCredentialsError, `instanceof ClientCredentialsError (got ${describeError(error)})`);
       assert(error instanceof Error, "instanceof Error");
@@ -394,7 +388,7 @@ export const tests = [
         challengeMetadataUrl: false,
       });
       const events = [];
-      const authFetch = t.lib.withClientCredentials({ clientId: "oidc", clientSecret: "oidc-secret", onEvent: (e) => events.push(e) })(t.fetch);
+      const authFetch = t.lib.withClientCredentials({ clientId: "oidc", clientSecret: "oidc-secret", onEvent: (e) => events.push(e) })(fetch);
       await callResource(authFetch, tenant.resource, "oidc");
       const prm = events.filter((e) => e.type === "discovery" && e.kind === "resource-metadata");
       assertEqual(prm.length, 1, "PRM lookups");
@@ -425,7 +419,7 @@ export const tests = [
         clientId: "flaky",
         clientSecret: "flaky-secret",
         onEvent: (event) => event.type === "http-retry" && retries.push(event),
-      })(t.fetch);
+      })(fetch);
       await callResource(authFetch, tenant.resource, "flaky");
       const counts = await tenant.counts();
       assertEqual(counts.token, 2, "token requests (503, then 200)");
@@ -466,7 +460,7 @@ export const tests = [
     async fn(t) {
       const tenant = await t.tenant([{ clientId: "abort", clientSecret: "abort-secret" }]);
       await tenant.fault("token", { kind: "delay", ms: 1000 }, 1);
-      const authFetch = t.lib.withClientCredentials({ clientId: "abort", clientSecret: "abort-secret" })(t.fetch);
+      const authFetch = t.lib.withClientCredentials({ clientId: "abort", clientSecret: "abort-secret" })(fetch);
       const controller = new AbortController();
       const aborted = authFetch(tenant.resource, { method: "POST", body: MCP_BODY, signal: controller.signal });
       aborted.catch(() => {});
