@@ -60,7 +60,7 @@ export class ClientCredentialsError extends Error {
 }
 
 /** Query strings and fragments may carry credentials of other schemes: keep origin + path. */
-function withoutQuery(url: string): string {
+export function withoutQuery(url: string): string {
   try {
     const parsed = new URL(url);
     return `${parsed.origin}${parsed.pathname}`;

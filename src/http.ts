@@ -1,5 +1,5 @@
 import ky, { HTTPError, TimeoutError } from "ky";
-import { ClientCredentialsError, type ClientCredentialsPhase } from "./errors.js";
+import { ClientCredentialsError, withoutQuery, type ClientCredentialsPhase } from "./errors.js";
 import { initOf } from "./request-init.js";
 import type { ClientCredentialsEvent, FetchLike } from "./types.js";
 
@@ -76,7 +76,7 @@ export function createHttp(options: HttpOptions): Http {
       beforeRetry: [
         ({ request, error, retryCount }) => {
           const status = error instanceof HTTPError ? error.response.status : undefined;
-          options.emit({ type: "http-retry", url: stripQuery(request.url), attempt: retryCount, ...(status ? { status } : {}) });
+          options.emit({ type: "http-retry", url: withoutQuery(request.url), attempt: retryCount, ...(status ? { status } : {}) });
         },
       ],
     },
@@ -193,10 +193,6 @@ export function parseJson(text: string): unknown {
   }
 }
 
-export function stripQuery(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname}`;
-}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -1,5 +1,5 @@
-import { ClientCredentialsError } from "../errors.js";
-import { parseJson, stripQuery, type Http } from "../http.js";
+import { ClientCredentialsError, withoutQuery } from "../errors.js";
+import { parseJson, type Http } from "../http.js";
 import { describeIssues, ProtectedResourceMetadata } from "../schemas.js";
 import type { ClientCredentialsEvent } from "../types.js";
 
@@ -52,11 +52,11 @@ export async function discoverResource(
     try {
       const url = http.secureUrl(candidate, "discovery", "resource_metadata URL");
       const { status, text } = await http.get(url, "discovery");
-      emit({ type: "discovery", kind: "resource-metadata", url: stripQuery(url.href), status, ok: status === 200 });
+      emit({ type: "discovery", kind: "resource-metadata", url: withoutQuery(url.href), status, ok: status === 200 });
       const json = status === 200 ? parseJson(text) : undefined;
       // A non-JSON 200 is usually a web app's catch-all page: as good as a 404.
       if (json !== undefined) return validate(json, url, requestUrl, http);
-      tried.push(`${stripQuery(url.href)} → ${status === 200 ? "200 (not JSON)" : status}`);
+      tried.push(`${withoutQuery(url.href)} → ${status === 200 ? "200 (not JSON)" : status}`);
     } catch (error) {
       // One broken candidate (a redirect, a bad URL, a wrong document) must not hide a good one.
       if (!(error instanceof ClientCredentialsError)) throw error;
