@@ -1,10 +1,11 @@
 // Bundle sizes as users' bundlers see them: esbuild, minified, gzipped.
 // `node bench/size.mjs` prints the table; `--check` also enforces the budgets (used by CI).
-import { build } from "esbuild";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
 
 const root = resolve(import.meta.dirname, "..");
 const check = process.argv.includes("--check");

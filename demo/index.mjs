@@ -108,12 +108,17 @@ async function runFlow({ name, stack, options, describeCredential, report }) {
         const params = challengeParams(response.headers.get("www-authenticate"));
         report({ step: "challenge", ...base, rpc, detail: { resource_metadata: params.resource_metadata, scope: params.scope, error: params.error } });
       } else {
-        const step = rpc === "initialize" ? "initialize" : rpc === "notifications/initialized" ? "initialized" : (rpc ?? (method === "GET" ? "sse-stream" : "mcp"));
+        const step =
+          rpc === "initialize" ? "initialize" : rpc === "notifications/initialized" ? "initialized" : (rpc ?? (method === "GET" ? "sse-stream" : "mcp"));
         report({ step, ...base, rpc, authorized, ...(rpc === "initialize" ? { retried: true } : {}) });
       }
     } else if (url.includes("/.well-known/oauth-protected-resource")) {
       const body = response.ok ? await readJson() : undefined;
-      report({ step: "resource-metadata", ...base, detail: body ? { resource: body.resource, authorization_servers: body.authorization_servers, scopes_supported: body.scopes_supported } : undefined });
+      report({
+        step: "resource-metadata",
+        ...base,
+        detail: body ? { resource: body.resource, authorization_servers: body.authorization_servers, scopes_supported: body.scopes_supported } : undefined,
+      });
     } else if (url.includes("/.well-known/")) {
       const form = AS_FORMS.find(([pattern]) => pattern.test(new URL(url).pathname))?.[1];
       const body = response.ok ? await readJson() : undefined;
@@ -176,7 +181,12 @@ async function runFlow({ name, stack, options, describeCredential, report }) {
   const transport = new StreamableHTTPClientTransport(new URL(stack.mcp.url), { fetch: authFetch });
   let started = performance.now();
   await client.connect(transport);
-  report({ step: "connected", t: since(), ms: Math.round(performance.now() - started), detail: { server: client.getServerVersion(), session: transport.sessionId ? `${transport.sessionId.slice(0, 8)}…` : undefined } });
+  report({
+    step: "connected",
+    t: since(),
+    ms: Math.round(performance.now() - started),
+    detail: { server: client.getServerVersion(), session: transport.sessionId ? `${transport.sessionId.slice(0, 8)}…` : undefined },
+  });
 
   started = performance.now();
   const { tools } = await client.listTools();
@@ -189,7 +199,12 @@ async function runFlow({ name, stack, options, describeCredential, report }) {
   started = performance.now();
   const who = await client.callTool({ name: "whoami", arguments: {} });
   const { clientId, scopes } = who.structuredContent ?? {};
-  report({ step: "result", t: since(), ms: Math.round(performance.now() - started), detail: { call: "whoami()", result: `client ${clientId}, scopes ${scopes?.join(" ")}` } });
+  report({
+    step: "result",
+    t: since(),
+    ms: Math.round(performance.now() - started),
+    detail: { call: "whoami()", result: `client ${clientId}, scopes ${scopes?.join(" ")}` },
+  });
 
   await client.close();
   report({ step: "done", t: since(), detail: { token_requests: tokenRequests } });
@@ -207,9 +222,13 @@ function describeDetail(event) {
     case "challenge":
       return `${dim("WWW-Authenticate: Bearer")} resource_metadata=${cyan(d.resource_metadata)}${d.scope ? ` scope=${d.scope}` : ""}`;
     case "resource-metadata":
-      return event.status === 200 ? `resource=${cyan(d.resource)}  authorization_servers=${cyan(d.authorization_servers?.join(", "))}${d.scopes_supported ? `  scopes=${d.scopes_supported.join(" ")}` : ""}` : dim("not here");
+      return event.status === 200
+        ? `resource=${cyan(d.resource)}  authorization_servers=${cyan(d.authorization_servers?.join(", "))}${d.scopes_supported ? `  scopes=${d.scopes_supported.join(" ")}` : ""}`
+        : dim("not here");
     case "authorization-server-metadata":
-      return event.status === 200 ? `${dim(`(${event.form})`)} issuer=${cyan(d.issuer)}  token_endpoint=${cyan(d.token_endpoint)}` : dim(`(${event.form}) not here`);
+      return event.status === 200
+        ? `${dim(`(${event.form})`)} issuer=${cyan(d.issuer)}  token_endpoint=${cyan(d.token_endpoint)}`
+        : dim(`(${event.form}) not here`);
     case "client-authentication":
       return `${bold(d.method)}  ${dim(`server offers ${d.server_supports?.join(", ")}${d.server_signing_algs ? `; algs ${d.server_signing_algs.join(", ")}` : ""}`)}`;
     case "token":
@@ -267,7 +286,12 @@ async function main() {
   const t0 = performance.now();
   const stack = await startStack();
   const emit = (event) => (json ? out(JSON.stringify(event)) : undefined);
-  emit({ type: "servers", authorizationServer: { issuer: stack.as.issuer, software: "oidc-provider" }, mcpServer: { url: stack.mcp.url, software: "@modelcontextprotocol/sdk" }, startupMs: Math.round(performance.now() - t0) });
+  emit({
+    type: "servers",
+    authorizationServer: { issuer: stack.as.issuer, software: "oidc-provider" },
+    mcpServer: { url: stack.mcp.url, software: "@modelcontextprotocol/sdk" },
+    startupMs: Math.round(performance.now() - t0),
+  });
   if (!json) {
     out(bold("mcp-client-credentials demo") + dim("  — client_credentials for MCP, against real servers on 127.0.0.1"));
     out(`  ${"authorization server".padEnd(22)} ${cyan(stack.as.issuer)} ${dim("(oidc-provider, JWT access tokens per resource)")}`);
@@ -317,7 +341,8 @@ async function main() {
 main().then(
   () => process.exit(0),
   (error) => {
-    const message = error?.name === "ClientCredentialsError" ? `${error.message} (phase ${error.phase}, code ${error.code ?? "-"})` : (error?.stack ?? String(error));
+    const message =
+      error?.name === "ClientCredentialsError" ? `${error.message} (phase ${error.phase}, code ${error.code ?? "-"})` : (error?.stack ?? String(error));
     if (json) out(JSON.stringify({ type: "summary", ok: false, error: message }));
     else process.stderr.write(`${red("demo failed:")} ${message}\n`);
     process.exit(1);

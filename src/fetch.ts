@@ -1,5 +1,5 @@
 import type { Binding } from "./binding.js";
-import { bearerChallenge, parseWwwAuthenticate, type BearerChallenge } from "./discovery/challenge.js";
+import { type BearerChallenge, bearerChallenge, parseWwwAuthenticate } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
 import { secureUrl } from "./http.js";
@@ -157,7 +157,7 @@ class Replayable {
     const method = (this.init.method ?? "GET").toUpperCase();
     const toGet = (status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST");
     const headers = new Headers(this.headers);
-    if (toGet) ["content-type", "content-length", "content-encoding", "content-language", "content-location"].forEach((name) => headers.delete(name));
+    if (toGet) for (const name of ["content-type", "content-length", "content-encoding", "content-language", "content-location"]) headers.delete(name);
     return new Replayable(url, { ...this.init, method: toGet ? "GET" : method }, headers, toGet ? null : this.body);
   }
 }

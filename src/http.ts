@@ -1,5 +1,5 @@
 import ky, { HTTPError, TimeoutError } from "ky";
-import { ClientCredentialsError, withoutQuery, type ClientCredentialsPhase } from "./errors.js";
+import { ClientCredentialsError, type ClientCredentialsPhase, withoutQuery } from "./errors.js";
 import { initOf } from "./request-init.js";
 import type { ClientCredentialsEvent, FetchLike } from "./types.js";
 
@@ -167,7 +167,12 @@ async function readLimited(response: Response, phase: ClientCredentialsPhase, ur
   } catch (error) {
     if (error instanceof ClientCredentialsError) throw error;
     if (!timedOut) {
-      throw new ClientCredentialsError(phase, `could not read the response: ${describe(error)}`, { status: response.status, code: "network_error", url: url.href, cause: error });
+      throw new ClientCredentialsError(phase, `could not read the response: ${describe(error)}`, {
+        status: response.status,
+        code: "network_error",
+        url: url.href,
+        cause: error,
+      });
     }
   } finally {
     clearTimeout(timer);
@@ -192,7 +197,6 @@ export function parseJson(text: string): unknown {
     return undefined;
   }
 }
-
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

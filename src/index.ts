@@ -1,7 +1,7 @@
-export { withClientCredentials, type AuthenticatedFetch } from "./fetch.js";
-export { ClientCredentialsError, isClientCredentialsError, type ClientCredentialsErrorOptions, type ClientCredentialsPhase } from "./errors.js";
-export { memoryStore, type MemoryStoreOptions } from "./stores/memory.js";
-export { parseWwwAuthenticate, bearerChallenge, type Challenge, type BearerChallenge } from "./discovery/challenge.js";
+export { type BearerChallenge, bearerChallenge, type Challenge, parseWwwAuthenticate } from "./discovery/challenge.js";
+export { ClientCredentialsError, type ClientCredentialsErrorOptions, type ClientCredentialsPhase, isClientCredentialsError } from "./errors.js";
+export { type AuthenticatedFetch, withClientCredentials } from "./fetch.js";
+export { type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
 export type {
   AccessToken,
   ClientAuthMethod,

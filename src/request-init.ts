@@ -29,7 +29,9 @@ export function initOf(request: Request): RequestInit {
 export function copyHeaders(source: HeadersInit | null | undefined): Headers {
   if (source && typeof (source as Headers).forEach === "function" && !Array.isArray(source)) {
     const headers = new Headers();
-    (source as Headers).forEach((value, name) => headers.append(name, value));
+    (source as Headers).forEach((value, name) => {
+      headers.append(name, value);
+    });
     return headers;
   }
   return new Headers(source ?? undefined);

@@ -23,10 +23,7 @@ export const AuthorizationServerMetadata = z.looseObject({
 export type AuthorizationServerMetadata = z.infer<typeof AuthorizationServerMetadata>;
 
 /** Some servers (older Entra ID) send `expires_in` as a numeric string. */
-const seconds = z.union([
-  z.number().check(z.nonnegative()),
-  z.pipe(z.string().check(z.regex(/^\d{1,10}$/)), z.transform(Number)),
-]);
+const seconds = z.union([z.number().check(z.nonnegative()), z.pipe(z.string().check(z.regex(/^\d{1,10}$/)), z.transform(Number))]);
 
 /** RFC 6749 §5.1. */
 export const TokenResponse = z.looseObject({

@@ -1,7 +1,7 @@
 import type { Binding } from "./binding.js";
 import { discoverAuthorizationServer } from "./discovery/authorization-server.js";
 import { ClientCredentialsError } from "./errors.js";
-import { chooseAuthMethod, createClientAuth, type ClientAuthenticator, type KeyCache } from "./grant/client-auth.js";
+import { type ClientAuthenticator, chooseAuthMethod, createClientAuth, type KeyCache } from "./grant/client-auth.js";
 import type { Http } from "./http.js";
 import type { ClientCredentialsEvent, ClientCredentialsOptions } from "./types.js";
 
@@ -58,7 +58,8 @@ export class ServerDirectory {
       const tokenEndpoint = this.http.secureUrl(options.tokenEndpoint, "config", "tokenEndpoint");
       return this.#ready(tokenEndpoint, options.issuer, {});
     }
-    if (!issuer) throw new ClientCredentialsError("config", "no authorization server: set issuer or tokenEndpoint, or let discovery find one", { code: "invalid_config" });
+    if (!issuer)
+      throw new ClientCredentialsError("config", "no authorization server: set issuer or tokenEndpoint, or let discovery find one", { code: "invalid_config" });
     const metadata = await discoverAuthorizationServer(this.http, issuer, this.emit);
     return this.#ready(new URL(metadata.token_endpoint), metadata.issuer, {
       ...(metadata.token_endpoint_auth_methods_supported ? { methods: metadata.token_endpoint_auth_methods_supported } : {}),

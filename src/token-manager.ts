@@ -1,11 +1,11 @@
-import { bind, hasStaticServer, staticBinding, type Binding } from "./binding.js";
+import { type Binding, bind, hasStaticServer, staticBinding } from "./binding.js";
 import type { BearerChallenge } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
 import { requestToken } from "./grant/client-credentials.js";
 import { createHttp, type Http } from "./http.js";
 import { configuredBoundary } from "./options.js";
-import { ServerDirectory, type Server } from "./server-directory.js";
+import { type Server, ServerDirectory } from "./server-directory.js";
 import { memoryStore } from "./stores/memory.js";
 import type { AccessToken, ClientCredentialsEvent, ClientCredentialsOptions, FetchLike, StoredToken, TokenStore } from "./types.js";
 import { abortable, deadline, scopeList, sha256 } from "./util.js";

@@ -1,6 +1,6 @@
 import { http } from "msw";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { memoryStore, withClientCredentials, type StoredToken, type TokenStore } from "../src/index.js";
+import { memoryStore, type StoredToken, type TokenStore, withClientCredentials } from "../src/index.js";
 import { faults } from "../src/msw/index.js";
 import { CLIENT_ID, CLIENT_SECRET, collectEvents, recordingStore, useMockServer } from "./helpers.js";
 
@@ -148,7 +148,12 @@ describe("cache", () => {
     await discovered(mock.resource);
     // AS metadata is refreshed in the background (the cached token stays usable meanwhile)
     await vi.waitFor(() => expect(mock.requestsTo("authorization-server-metadata")).toHaveLength(1));
-    expect(mock.requests.map((r) => r.endpoint).filter((e) => e !== "authorization-server-metadata")).toEqual(["resource", "resource-metadata", "token", "resource"]);
+    expect(mock.requests.map((r) => r.endpoint).filter((e) => e !== "authorization-server-metadata")).toEqual([
+      "resource",
+      "resource-metadata",
+      "token",
+      "resource",
+    ]);
     mock.clearRequests();
     await fixed(mock.resource);
     expect(mock.requests.map((r) => r.endpoint)).toEqual(["resource", "token", "resource"]);
@@ -301,7 +306,10 @@ describe("401 handling", () => {
     mock.clearRequests();
     expect((await a(mock.resource)).status).toBe(200);
     expect(mock.tokens).toHaveLength(2); // no third token: the replacement was kept and used
-    expect(mock.requestsTo("resource").map((r) => r.headers.authorization)).toEqual([`Bearer ${mock.tokens[0]!.accessToken}`, `Bearer ${replacement.accessToken}`]);
+    expect(mock.requestsTo("resource").map((r) => r.headers.authorization)).toEqual([
+      `Bearer ${mock.tokens[0]!.accessToken}`,
+      `Bearer ${replacement.accessToken}`,
+    ]);
     expect((inner.get(writes[0]!.key) as StoredToken).accessToken).toBe(replacement.accessToken);
   });
 });

@@ -43,7 +43,9 @@ describe("parseWwwAuthenticate (RFC 9110 §11.6.1)", () => {
   });
 
   it("keeps every value of a repeated resource_metadata, in order, without duplicates", () => {
-    const result = parse('Bearer resource_metadata="https://a.example/404", resource_metadata="https://a.example/ok", resource_metadata="https://a.example/ok"');
+    const result = parse(
+      'Bearer resource_metadata="https://a.example/404", resource_metadata="https://a.example/ok", resource_metadata="https://a.example/ok"',
+    );
     expect(result!.resourceMetadata).toEqual(["https://a.example/404", "https://a.example/ok"]);
   });
 

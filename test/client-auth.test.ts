@@ -57,7 +57,11 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
     expect(body.get("client_assertion_type")).toBe(JWT_BEARER_ASSERTION);
     expect(body.has("client_id")).toBe(false);
     expect(headers.has("authorization")).toBe(false);
-    const { payload, protectedHeader } = await jwtVerify(body.get("client_assertion")!, publicKey, { audience: context.issuer, issuer: "robot", subject: "robot" });
+    const { payload, protectedHeader } = await jwtVerify(body.get("client_assertion")!, publicKey, {
+      audience: context.issuer,
+      issuer: "robot",
+      subject: "robot",
+    });
     expect(protectedHeader).toMatchObject({ alg, kid: "k1" });
     expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(300);
     expect(payload.exp! - payload.iat!).toBeGreaterThan(0);
@@ -113,7 +117,12 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
   });
 
   it("detects the algorithm of PEM keys from the key type", async () => {
-    for (const [alg, expected] of [["ES256", ["ES256"]], ["ES384", ["ES384"]], ["ES512", ["ES512"]], ["EdDSA", ["EdDSA"]]] as const) {
+    for (const [alg, expected] of [
+      ["ES256", ["ES256"]],
+      ["ES384", ["ES384"]],
+      ["ES512", ["ES512"]],
+      ["EdDSA", ["EdDSA"]],
+    ] as const) {
       const { privateKey } = await generateKeyPair(alg, { extractable: true });
       expect(algorithmsFor(await exportPKCS8(privateKey))).toEqual(expected);
     }
@@ -160,7 +169,9 @@ describe("choosing the method", () => {
     expect(chooseAuthMethod({ clientId: "c", clientSecret: "s" }, { methods: ["client_secret_post", "client_secret_basic"] })).toBe("client_secret_basic");
     expect(chooseAuthMethod({ clientId: "c", clientSecret: "s" }, { methods: ["client_secret_post"] })).toBe("client_secret_post");
     expect(chooseAuthMethod({ clientId: "c", clientSecret: "s" }, {})).toBe("client_secret_basic");
-    expect(chooseAuthMethod({ clientId: "c", clientSecret: "s", authMethod: "client_secret_post" }, { methods: ["client_secret_basic"] })).toBe("client_secret_post");
+    expect(chooseAuthMethod({ clientId: "c", clientSecret: "s", authMethod: "client_secret_post" }, { methods: ["client_secret_basic"] })).toBe(
+      "client_secret_post",
+    );
   });
 
   it("says clearly when nothing fits", () => {

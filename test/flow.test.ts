@@ -1,4 +1,4 @@
-import { exportJWK, exportPKCS8, generateKeyPair, decodeJwt } from "jose";
+import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { withClientCredentials } from "../src/index.js";
 import { CLIENT_ID, CLIENT_SECRET, collectEvents, json, rejection, useMockServer } from "./helpers.js";
@@ -9,7 +9,11 @@ describe("discovery from a 401, end to end", () => {
   it("runs 401 → PRM → AS metadata → token → retry with client_secret_basic", async () => {
     const mock = install();
     const authFetch = withClientCredentials({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })(fetch);
-    const response = await authFetch(mock.resource, { method: "POST", body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { "content-type": "application/json" } });
+    const response = await authFetch(mock.resource, {
+      method: "POST",
+      body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+      headers: { "content-type": "application/json" },
+    });
     expect(response.status).toBe(200);
     const body = await json(response);
     expect(body).toMatchObject({ ok: true, clientId: CLIENT_ID, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });

@@ -1,13 +1,19 @@
-import { http, HttpResponse } from "msw";
+import { HttpResponse, http } from "msw";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { withClientCredentials, type TokenStore } from "../src/index.js";
+import { type TokenStore, withClientCredentials } from "../src/index.js";
 import { faults } from "../src/msw/index.js";
 import { abortable } from "../src/util.js";
 import { CLIENT_ID, CLIENT_SECRET, collectEvents, recordingStore, rejection, useMockServer } from "./helpers.js";
 
 const { mock: install } = useMockServer();
 const options = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
-const echo = (url: string) => http.all(url, ({ request }) => HttpResponse.json({ authorization: request.headers.get("authorization") }, { status: request.headers.has("authorization") ? 200 : 401, headers: { "www-authenticate": "Bearer" } }));
+const echo = (url: string) =>
+  http.all(url, ({ request }) =>
+    HttpResponse.json(
+      { authorization: request.headers.get("authorization") },
+      { status: request.headers.has("authorization") ? 200 : 401, headers: { "www-authenticate": "Bearer" } },
+    ),
+  );
 
 afterEach(() => vi.useRealTimers());
 
@@ -84,7 +90,11 @@ describe("slow or stalled authorization servers", () => {
 });
 
 describe("hostile responses", () => {
-  it.each([["a line break", "abc\ndef"], ["non-ASCII", "tök€n"], ["a space", "two words"]])("an access_token with %s is refused, without echoing it", async (_name, value) => {
+  it.each([
+    ["a line break", "abc\ndef"],
+    ["non-ASCII", "tök€n"],
+    ["a space", "two words"],
+  ])("an access_token with %s is refused, without echoing it", async (_name, value) => {
     const mock = install();
     mock.fault("token", { kind: "status", status: 200, body: JSON.stringify({ access_token: value, token_type: "Bearer" }) });
     const error = await rejection(withClientCredentials(options)(fetch)(mock.resource));
@@ -112,7 +122,10 @@ describe("discovery tries every candidate", () => {
   it("a redirecting path-form metadata URL does not hide a valid root form", async () => {
     const mock = install(
       { prmLocations: ["root"], challengeMetadataUrl: false },
-      http.get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp", () => new HttpResponse(null, { status: 308, headers: { location: "/elsewhere" } })),
+      http.get(
+        "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
+        () => new HttpResponse(null, { status: 308, headers: { location: "/elsewhere" } }),
+      ),
     );
     expect((await withClientCredentials(options)(fetch)(mock.resource)).status).toBe(200);
   });
@@ -123,7 +136,10 @@ describe("discovery tries every candidate", () => {
       http.get("https://auth.example.com/.well-known/oauth-authorization-server", () => HttpResponse.json({ issuer: "https://wrong.example" })),
     );
     expect((await withClientCredentials(options)(fetch)(mock.resource)).status).toBe(200);
-    install({ metadataForms: [] }, http.get("https://auth.example.com/.well-known/oauth-authorization-server", () => HttpResponse.json({ issuer: "https://wrong.example" })));
+    install(
+      { metadataForms: [] },
+      http.get("https://auth.example.com/.well-known/oauth-authorization-server", () => HttpResponse.json({ issuer: "https://wrong.example" })),
+    );
     const error = await rejection(withClientCredentials(options)(fetch)(mock.resource));
     expect(error.code).toBe("issuer_mismatch");
   });
@@ -182,4 +198,3 @@ describe("browsers", () => {
     expect(calls).toEqual(["manual"]);
   });
 });
-

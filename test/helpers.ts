@@ -1,10 +1,10 @@
-import { http, HttpResponse, type RequestHandler } from "msw";
+import { HttpResponse, http, type RequestHandler } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { ClientCredentialsError } from "../src/errors.js";
+import { createMcpAuthMock, type McpAuthMock, type McpAuthMockOptions } from "../src/msw/index.js";
 import { memoryStore } from "../src/stores/memory.js";
 import type { ClientCredentialsEvent, StoredToken, TokenStore } from "../src/types.js";
-import { createMcpAuthMock, type McpAuthMock, type McpAuthMockOptions } from "../src/msw/index.js";
 
 export const CLIENT_ID = "ci-robot";
 export const CLIENT_SECRET = "s3cr3t-Value:with%chars+ü";
@@ -20,7 +20,11 @@ export function useMockServer() {
     /** Installs a fresh mock (plus any extra handlers, which win) and returns it. */
     mock(options: Partial<McpAuthMockOptions> = {}, ...extra: RequestHandler[]): McpAuthMock {
       const mock = createMcpAuthMock({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], ...options });
-      server.resetHandlers(...extra, ...mock.handlers, http.all("*", () => new HttpResponse("not found", { status: 404 })));
+      server.resetHandlers(
+        ...extra,
+        ...mock.handlers,
+        http.all("*", () => new HttpResponse("not found", { status: 404 })),
+      );
       return mock;
     },
   };

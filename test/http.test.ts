@@ -1,4 +1,4 @@
-import { http, HttpResponse } from "msw";
+import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
 import { withClientCredentials } from "../src/index.js";
 import { faults } from "../src/msw/index.js";

@@ -1,5 +1,5 @@
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from "jose";
-import { http, HttpResponse } from "msw";
+import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
+import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createMcpAuthMock, faults, type McpAuthMock, type McpAuthMockOptions } from "../src/msw/index.js";
@@ -19,7 +19,10 @@ const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /** Installs the kit's handlers followed by a 404 catch-all (so nothing reaches the network). */
 function install(options: McpAuthMockOptions): McpAuthMock {
   const mock = createMcpAuthMock(options);
-  server.resetHandlers(...mock.handlers, http.all("*", () => new HttpResponse(null, { status: 404 })));
+  server.resetHandlers(
+    ...mock.handlers,
+    http.all("*", () => new HttpResponse(null, { status: 404 })),
+  );
   return mock;
 }
 
@@ -32,11 +35,7 @@ function basic(id: string, secret: string, encode = true): string {
   return `Basic ${btoa(String.fromCharCode(...bytes))}`;
 }
 
-function postToken(
-  mock: McpAuthMock,
-  params: Record<string, string>,
-  headers: Record<string, string> = {},
-): Promise<Response> {
+function postToken(mock: McpAuthMock, params: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(mock.tokenEndpoint, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
@@ -94,9 +93,7 @@ describe("authorization server metadata", () => {
       issuer: ISSUER,
       token_endpoint: `${ISSUER}/token`,
       token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
-      token_endpoint_auth_signing_alg_values_supported: [
-        "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA",
-      ],
+      token_endpoint_auth_signing_alg_values_supported: ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"],
       grant_types_supported: ["client_credentials"],
       scopes_supported: ["mcp:read", "mcp:write"],
       response_types_supported: [],
@@ -189,14 +186,24 @@ describe("token endpoint: client secrets", () => {
   it("accepts client_secret_basic and issues a recorded token", async () => {
     const mock = install({ clients: [secretClient] });
     const before = Date.now();
-    const res = await postToken(mock, { grant_type: "client_credentials", scope: "mcp:read", resource: RESOURCE }, { authorization: basic("ci-bot", "s3cret") });
+    const res = await postToken(
+      mock,
+      { grant_type: "client_credentials", scope: "mcp:read", resource: RESOURCE },
+      { authorization: basic("ci-bot", "s3cret") },
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toEqual({ access_token: expect.any(String), token_type: "Bearer", expires_in: 3600, scope: "mcp:read" });
     expect(mock.tokens).toHaveLength(1);
     const [token] = mock.tokens;
-    expect(token).toMatchObject({ accessToken: body.access_token, clientId: "ci-bot", authMethod: "client_secret_basic", scope: "mcp:read", resource: RESOURCE });
+    expect(token).toMatchObject({
+      accessToken: body.access_token,
+      clientId: "ci-bot",
+      authMethod: "client_secret_basic",
+      scope: "mcp:read",
+      resource: RESOURCE,
+    });
     expect(token?.expiresAt).toBeGreaterThanOrEqual(before + 3600_000);
     expect(token?.expiresAt).toBeLessThanOrEqual(Date.now() + 3600_000);
   });
@@ -251,7 +258,11 @@ describe("token endpoint: client secrets", () => {
 
   it("rejects two authentication methods (invalid_request) and none (invalid_client)", async () => {
     const mock = install({ clients: [secretClient] });
-    const both = await postToken(mock, { grant_type: "client_credentials", client_id: "ci-bot", client_secret: "s3cret" }, { authorization: basic("ci-bot", "s3cret") });
+    const both = await postToken(
+      mock,
+      { grant_type: "client_credentials", client_id: "ci-bot", client_secret: "s3cret" },
+      { authorization: basic("ci-bot", "s3cret") },
+    );
     await expectOAuthError(both, 400, "invalid_request");
     await expectOAuthError(await postToken(mock, { grant_type: "client_credentials", client_id: "ci-bot" }), 401, "invalid_client");
   });
@@ -297,10 +308,21 @@ describe("token endpoint: private_key_jwt", () => {
     const cases = [
       await assertion(key.privateKey, { iat: now - 600, exp: now - 300 }),
       await assertion(key.privateKey, { iat: now, exp: now + 301 }),
-      await new SignJWT({}).setProtectedHeader({ alg: "ES256" }).setIssuer("jwt-bot").setSubject("jwt-bot")
-        .setAudience(ISSUER).setIssuedAt().setExpirationTime("1m").sign(key.privateKey),
-      await new SignJWT({ jti: "x" }).setProtectedHeader({ alg: "ES256" }).setIssuer("jwt-bot").setSubject("jwt-bot")
-        .setAudience(ISSUER).setExpirationTime("1m").sign(key.privateKey),
+      await new SignJWT({})
+        .setProtectedHeader({ alg: "ES256" })
+        .setIssuer("jwt-bot")
+        .setSubject("jwt-bot")
+        .setAudience(ISSUER)
+        .setIssuedAt()
+        .setExpirationTime("1m")
+        .sign(key.privateKey),
+      await new SignJWT({ jti: "x" })
+        .setProtectedHeader({ alg: "ES256" })
+        .setIssuer("jwt-bot")
+        .setSubject("jwt-bot")
+        .setAudience(ISSUER)
+        .setExpirationTime("1m")
+        .sign(key.privateKey),
     ];
     for (const jwt of cases) await expectOAuthError(await postToken(mock, jwtParams(jwt)), 401, "invalid_client");
     expect((await postToken(mock, jwtParams(await assertion(key.privateKey, { iat: now, exp: now + 300 })))).status).toBe(200);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { memoryStore, withClientCredentials, type ClientCredentialsOptions } from "../src/index.js";
+import { type ClientCredentialsOptions, memoryStore, withClientCredentials } from "../src/index.js";
 
 const base = { clientId: "c", clientSecret: "s" };
 

@@ -1,7 +1,7 @@
-import { exportJWK, exportPKCS8, generateKeyPair } from "jose";
 import { inspect } from "node:util";
+import { exportJWK, exportPKCS8, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { withClientCredentials, type ClientCredentialsEvent } from "../src/index.js";
+import { type ClientCredentialsEvent, withClientCredentials } from "../src/index.js";
 import { faults } from "../src/msw/index.js";
 import { CLIENT_ID, CLIENT_SECRET, collectEvents, rejection, useMockServer } from "./helpers.js";
 
@@ -26,7 +26,17 @@ describe("secrets and tokens never leak", () => {
     expect(text).not.toContain(CLIENT_SECRET);
     for (const token of mock.tokens) expect(text).not.toContain(token.accessToken);
     expect(new Set(events.map((e) => e.type))).toEqual(
-      new Set<ClientCredentialsEvent["type"]>(["challenge", "discovery", "discovered", "cache-miss", "token-request", "http-retry", "token-response", "retry", "cache-hit"]),
+      new Set<ClientCredentialsEvent["type"]>([
+        "challenge",
+        "discovery",
+        "discovered",
+        "cache-miss",
+        "token-request",
+        "http-retry",
+        "token-response",
+        "retry",
+        "cache-hit",
+      ]),
     );
   });
 
@@ -50,7 +60,7 @@ describe("secrets and tokens never leak", () => {
     const { privateKey } = await generateKeyPair("ES256", { extractable: true });
     const pem = await exportPKCS8(privateKey);
     const body = pem.split("\n")[1]!;
-    const mangled = pem.replace(body, body.slice(0, 20) + "!!!!" + body.slice(24));
+    const mangled = pem.replace(body, `${body.slice(0, 20)}!!!!${body.slice(24)}`);
     const mock = install({ clients: [{ clientId: "jwt", jwks: [await exportJWK(privateKey)] }] });
     const error = await rejection(withClientCredentials({ clientId: "jwt", privateKey: mangled })(fetch)(mock.resource));
     expect(error.phase).toBe("config");

@@ -1,4 +1,4 @@
-import { http, HttpResponse } from "msw";
+import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
 import { withClientCredentials } from "../src/index.js";
 import { faults } from "../src/msw/index.js";
@@ -64,7 +64,12 @@ describe("resource indicator (RFC 8707)", () => {
 describe("token responses are untrusted", () => {
   it("a 200 carrying an error is an error", async () => {
     const mock = install();
-    mock.fault("token", { kind: "status", status: 200, headers: { "content-type": "application/json" }, body: '{"error":"invalid_scope","error_description":"nope"}' });
+    mock.fault("token", {
+      kind: "status",
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: '{"error":"invalid_scope","error_description":"nope"}',
+    });
     const error = await rejection(withClientCredentials(options)(fetch)(mock.resource));
     expect(error).toMatchObject({ phase: "token", status: 200, code: "invalid_scope", description: "nope" });
   });
@@ -103,7 +108,12 @@ describe("token responses are untrusted", () => {
   it.each([
     ["not JSON", faults.malformedJson(), "invalid_token_response", /not JSON/],
     ["missing access_token", { kind: "status", status: 200, body: '{"token_type":"Bearer"}' } as const, "invalid_token_response", /access_token/],
-    ["negative expires_in", { kind: "status", status: 200, body: '{"access_token":"a","token_type":"Bearer","expires_in":-5}' } as const, "invalid_token_response", /expires_in/],
+    [
+      "negative expires_in",
+      { kind: "status", status: 200, body: '{"access_token":"a","token_type":"Bearer","expires_in":-5}' } as const,
+      "invalid_token_response",
+      /expires_in/,
+    ],
     ["an array", { kind: "status", status: 200, body: "[]" } as const, "invalid_token_response", /root/],
   ])("a token response that is %s is a typed error", async (_name, fault, code, message) => {
     const mock = install();
@@ -175,7 +185,15 @@ describe("static configuration skips discovery", () => {
   });
 
   it("with a configured resource, other URLs pass through untouched", async () => {
-    const mock = install({}, http.get("https://elsewhere.example.com/api", ({ request }) => HttpResponse.json({ auth: request.headers.get("authorization") }, { status: 401, headers: { "www-authenticate": 'Bearer resource_metadata="https://elsewhere.example.com/prm"' } })));
+    const mock = install(
+      {},
+      http.get("https://elsewhere.example.com/api", ({ request }) =>
+        HttpResponse.json(
+          { auth: request.headers.get("authorization") },
+          { status: 401, headers: { "www-authenticate": 'Bearer resource_metadata="https://elsewhere.example.com/prm"' } },
+        ),
+      ),
+    );
     const authFetch = withClientCredentials({ ...options, resource: mock.resource })(fetch);
     const response = await authFetch("https://elsewhere.example.com/api");
     expect(response.status).toBe(401);

@@ -8,17 +8,17 @@ import type { StreamableHTTPClientTransportOptions } from "@modelcontextprotocol
 import type { FetchLike as SdkFetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { describe, expectTypeOf, it } from "vitest";
 import {
-  ClientCredentialsError,
-  isClientCredentialsError,
-  memoryStore,
-  withClientCredentials,
   type AccessToken,
   type AuthenticatedFetch,
+  ClientCredentialsError,
   type ClientCredentialsEvent,
   type ClientCredentialsOptions,
   type ClientCredentialsPhase,
   type FetchLike,
+  isClientCredentialsError,
+  memoryStore,
   type TokenStore,
+  withClientCredentials,
 } from "../src/index.js";
 
 const middleware = withClientCredentials({ clientId: "ci", clientSecret: "s3cret" });

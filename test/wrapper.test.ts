@@ -1,4 +1,4 @@
-import { http, HttpResponse } from "msw";
+import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
 import { withClientCredentials } from "../src/index.js";
 import { CLIENT_ID, CLIENT_SECRET, collectEvents, json, useMockServer } from "./helpers.js";
@@ -8,7 +8,9 @@ const options = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
 
 /** Echoes what it received, so a test can see exactly which headers crossed. */
 const echo = (url: string) =>
-  http.all(url, async ({ request }) => HttpResponse.json({ url: request.url, method: request.method, authorization: request.headers.get("authorization"), body: await request.text() }));
+  http.all(url, async ({ request }) =>
+    HttpResponse.json({ url: request.url, method: request.method, authorization: request.headers.get("authorization"), body: await request.text() }),
+  );
 
 /** Redirects requests that carry a token (the first, unauthenticated attempt falls through to the kit). */
 const redirect = (method: "get" | "post", url: string, status: number, location: string) =>
@@ -64,7 +66,9 @@ describe("request bodies are replayed after a 401", () => {
 describe("caller headers", () => {
   it("are preserved next to the token", async () => {
     const mock = install();
-    await withClientCredentials(options)(fetch)(mock.resource, { headers: { accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18" } });
+    await withClientCredentials(options)(fetch)(mock.resource, {
+      headers: { accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18" },
+    });
     const retried = mock.requestsTo("resource")[1]!;
     expect(retried.headers.accept).toBe("application/json, text/event-stream");
     expect(retried.headers["mcp-protocol-version"]).toBe("2025-06-18");
@@ -143,11 +147,7 @@ describe("tokens never leave their resource", () => {
   });
 
   it("are kept along a redirect that stays under the resource, with 307 keeping method and body", async () => {
-    const mock = install(
-      {},
-      redirect("post", "https://mcp.example.com/mcp/old", 307, "/mcp/new"),
-      echo("https://mcp.example.com/mcp/new"),
-    );
+    const mock = install({}, redirect("post", "https://mcp.example.com/mcp/old", 307, "/mcp/new"), echo("https://mcp.example.com/mcp/new"));
     const authFetch = withClientCredentials(options)(fetch);
     await authFetch(mock.resource);
     const seen = (await json(await authFetch("https://mcp.example.com/mcp/old", { method: "POST", body: "kept" }))) as Record<string, string>;
@@ -155,11 +155,7 @@ describe("tokens never leave their resource", () => {
   });
 
   it("a 303 after POST becomes a GET without a body", async () => {
-    const mock = install(
-      {},
-      redirect("post", "https://mcp.example.com/mcp/submit", 303, "/mcp/result"),
-      echo("https://mcp.example.com/mcp/result"),
-    );
+    const mock = install({}, redirect("post", "https://mcp.example.com/mcp/submit", 303, "/mcp/result"), echo("https://mcp.example.com/mcp/result"));
     const authFetch = withClientCredentials(options)(fetch);
     await authFetch(mock.resource);
     const seen = (await json(await authFetch("https://mcp.example.com/mcp/submit", { method: "POST", body: "form" }))) as Record<string, string>;
@@ -167,10 +163,7 @@ describe("tokens never leave their resource", () => {
   });
 
   it("a caller's redirect: 'manual' is respected", async () => {
-    const mock = install(
-      {},
-      redirect("get", "https://mcp.example.com/mcp/moved", 301, "https://elsewhere.example.com/"),
-    );
+    const mock = install({}, redirect("get", "https://mcp.example.com/mcp/moved", 301, "https://elsewhere.example.com/"));
     const authFetch = withClientCredentials(options)(fetch);
     await authFetch(mock.resource);
     const response = await authFetch("https://mcp.example.com/mcp/moved", { redirect: "manual" });

@@ -1,5 +1,5 @@
 import { ClientCredentialsError } from "../errors.js";
-import { parseJson, type Http } from "../http.js";
+import { type Http, parseJson } from "../http.js";
 import { AuthorizationServerMetadata, describeIssues } from "../schemas.js";
 import type { ClientCredentialsEvent } from "../types.js";
 
@@ -71,10 +71,14 @@ function validate(json: unknown, url: URL, issuer: string, http: Http) {
   }
   const metadata = parsed.data;
   if (!sameIssuer(metadata.issuer, issuer)) {
-    throw new ClientCredentialsError("discovery", `authorization server metadata names issuer ${JSON.stringify(metadata.issuer.slice(0, 200))}, expected ${issuer}`, {
-      code: "issuer_mismatch",
-      url: url.href,
-    });
+    throw new ClientCredentialsError(
+      "discovery",
+      `authorization server metadata names issuer ${JSON.stringify(metadata.issuer.slice(0, 200))}, expected ${issuer}`,
+      {
+        code: "issuer_mismatch",
+        url: url.href,
+      },
+    );
   }
   if (!metadata.token_endpoint) {
     throw new ClientCredentialsError("discovery", "authorization server metadata has no token_endpoint", {

@@ -85,7 +85,9 @@ export function parseWwwAuthenticate(header: string | null | undefined): Challen
       skipWhitespace();
       const value = input[i] === '"' ? readQuoted() : readBare();
       const key = name.toLowerCase();
-      (current.params[key] ??= []).push(value);
+      const values = current.params[key] ?? [];
+      values.push(value);
+      current.params[key] = values;
       skipWhitespace();
       if (i < input.length && input[i] !== ",") skipToComma();
       continue;

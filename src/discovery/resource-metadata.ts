@@ -1,5 +1,5 @@
 import { ClientCredentialsError, withoutQuery } from "../errors.js";
-import { parseJson, type Http } from "../http.js";
+import { type Http, parseJson } from "../http.js";
 import { describeIssues, ProtectedResourceMetadata } from "../schemas.js";
 import type { ClientCredentialsEvent } from "../types.js";
 

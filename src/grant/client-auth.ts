@@ -35,7 +35,7 @@ export function chooseAuthMethod(options: ClientCredentialsOptions, server: Serv
   if (options.authMethod) return options.authMethod;
   const preferred: ClientAuthMethod[] = options.privateKey !== undefined ? ["private_key_jwt"] : ["client_secret_basic", "client_secret_post"];
   if (!server.methods) return preferred[0]!;
-  const fit = preferred.find((method) => server.methods!.includes(method));
+  const fit = preferred.find((method) => server.methods?.includes(method));
   if (fit) return fit;
   throw new ClientCredentialsError(
     "config",
@@ -49,12 +49,7 @@ export function chooseAuthMethod(options: ClientCredentialsOptions, server: Serv
 /** Imported keys by algorithm: one import per key and algorithm for the life of the middleware. */
 export type KeyCache = Map<string, Promise<SigningKey>>;
 
-export function createClientAuth(
-  options: ClientCredentialsOptions,
-  method: ClientAuthMethod,
-  server: ServerAuthSupport,
-  keys: KeyCache,
-): ClientAuthenticator {
+export function createClientAuth(options: ClientCredentialsOptions, method: ClientAuthMethod, server: ServerAuthSupport, keys: KeyCache): ClientAuthenticator {
   const { clientId } = options;
   if (method === "private_key_jwt") {
     const input = options.privateKey!;

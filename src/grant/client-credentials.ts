@@ -1,5 +1,5 @@
 import { ClientCredentialsError, sanitize } from "../errors.js";
-import { parseJson, type Http } from "../http.js";
+import { type Http, parseJson } from "../http.js";
 import { describeIssues, OAuthErrorResponse, TokenResponse } from "../schemas.js";
 import type { ClientCredentialsEvent, StoredToken } from "../types.js";
 import type { ClientAuthenticator } from "./client-auth.js";

@@ -1,9 +1,9 @@
-import { calculateJwkThumbprint, exportJWK, importJWK, importPKCS8, SignJWT, type JWK } from "jose";
+import { calculateJwkThumbprint, exportJWK, importJWK, importPKCS8, type JWK, SignJWT } from "jose";
 import { ClientCredentialsError } from "../errors.js";
 import { isCryptoKey, type PrivateKeyInput } from "./key-type.js";
 
 // Loaded with a dynamic import() only when a private key is configured, so a secret-only
-// bundle never carries 
+// bundle never carries
 
 /** A private key ready to sign client assertions with one algorithm. */
 export interface SigningKey {
@@ -40,9 +40,7 @@ export async function importSigningKey(input: PrivateKeyInput, alg: string, keyI
   try {
     if (isCryptoKey(input)) {
       if (input.type !== "private") throw new ClientCredentialsError("config", "privateKey is a public CryptoKey", { code: "invalid_key" });
-      const thumbprint = input.extractable
-        ? await calculateJwkThumbprint(await exportJWK(input))
-        : (keyId ?? `cryptokey-${crypto.randomUUID()}`);
+      const thumbprint = input.extractable ? await calculateJwkThumbprint(await exportJWK(input)) : (keyId ?? `cryptokey-${crypto.randomUUID()}`);
       return withKid({ alg, key: input, thumbprint }, keyId);
     }
     if (typeof input === "string") {
@@ -69,4 +67,3 @@ export async function importSigningKey(input: PrivateKeyInput, alg: string, keyI
 function withKid(key: Omit<SigningKey, "kid">, kid: string | undefined): SigningKey {
   return kid ? { ...key, kid } : key;
 }
-

@@ -6,8 +6,7 @@ const RSA_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
 const PSS_ALGS = ["PS256", "PS384", "PS512"];
 const CURVE_ALGS: Record<string, string> = { "P-256": "ES256", "P-384": "ES384", "P-521": "ES512", Ed25519: "EdDSA" };
 
-const CONVERT_HINT =
-  "convert it to unencrypted PKCS#8 (`openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pkcs8.pem`), or pass a private JWK or CryptoKey";
+const CONVERT_HINT = "convert it to unencrypted PKCS#8 (`openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pkcs8.pem`), or pass a private JWK or CryptoKey";
 
 /** The algorithms a key can sign with, best first. */
 export function algorithmsFor(input: PrivateKeyInput): string[] {
@@ -25,7 +24,9 @@ export function chooseAlgorithm(input: PrivateKeyInput, configured: string | und
   const candidates = algorithmsFor(input);
   if (configured) {
     if (!candidates.includes(configured)) {
-      throw new ClientCredentialsError("config", `algorithm ${configured} does not fit this key (it can sign ${candidates.join(", ")})`, { code: "invalid_key" });
+      throw new ClientCredentialsError("config", `algorithm ${configured} does not fit this key (it can sign ${candidates.join(", ")})`, {
+        code: "invalid_key",
+      });
     }
     return configured;
   }

@@ -3,7 +3,7 @@
  * (RFC 6749 §2.3.1) and private_key_jwt (RFC 7523 §2.2 / §3), really verified.
  * @internal
  */
-import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
+import { createLocalJWKSet, decodeJwt, errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
 import { oauthErrorResponse } from "./faults.js";
 import type { ResolvedClient } from "./options.js";
 import type { MockState } from "./state.js";
@@ -13,9 +13,7 @@ export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion
 /** Longest accepted assertion lifetime, `exp - iat`, in seconds. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 
-export type ClientAuthResult =
-  | { ok: true; client: ResolvedClient; method: MockAuthMethod }
-  | { ok: false; response: Response };
+export type ClientAuthResult = { ok: true; client: ResolvedClient; method: MockAuthMethod } | { ok: false; response: Response };
 
 function invalidClient(state: MockState, description: string): ClientAuthResult {
   // 401 with a challenge for the scheme the token endpoint supports (RFC 6749 §5.2, RFC 9110 §15.5.2).
@@ -55,12 +53,7 @@ function checkMethod(state: MockState, client: ResolvedClient, method: MockAuthM
   return { ok: true, client, method };
 }
 
-function authenticateSecret(
-  state: MockState,
-  method: "client_secret_basic" | "client_secret_post",
-  id: string,
-  secret: string,
-): ClientAuthResult {
+function authenticateSecret(state: MockState, method: "client_secret_basic" | "client_secret_post", id: string, secret: string): ClientAuthResult {
   const client = state.config.clients.get(id);
   if (client === undefined) return invalidClient(state, "unknown client");
   if (client.clientSecret === undefined || client.clientSecret !== secret) {
@@ -144,11 +137,7 @@ async function authenticateJwt(state: MockState, params: URLSearchParams): Promi
  * Authenticates the client of a token request. Exactly one method must be used; using several
  * is `invalid_request` (RFC 6749 §2.3 and §5.2), using none is `invalid_client`.
  */
-export async function authenticateClient(
-  state: MockState,
-  request: Request,
-  params: URLSearchParams,
-): Promise<ClientAuthResult> {
+export async function authenticateClient(state: MockState, request: Request, params: URLSearchParams): Promise<ClientAuthResult> {
   const authorization = request.headers.get("authorization");
   const usesBasic = authorization !== null;
   const usesPost = params.has("client_secret");

@@ -2,7 +2,7 @@
  * Fault helpers and how a queued fault turns into a response.
  * @module
  */
-import { HttpResponse, delay } from "msw";
+import { delay, HttpResponse } from "msw";
 import type { MockFault } from "./types.js";
 
 /** Ready-made {@link MockFault} values for {@link McpAuthMock.fault}. */
@@ -51,12 +51,7 @@ export const faults = {
 export const MALFORMED_JSON_BODY = '{"access_token": "truncated';
 
 /** An OAuth error response (RFC 6749 §5.2). */
-export function oauthErrorResponse(
-  error: string,
-  description: string | undefined,
-  status = 400,
-  headers: Record<string, string> = {},
-): Response {
+export function oauthErrorResponse(error: string, description: string | undefined, status = 400, headers: Record<string, string> = {}): Response {
   const body: Record<string, string> = { error };
   if (description !== undefined) body.error_description = description;
   return HttpResponse.json(body, {

@@ -4,8 +4,9 @@
  * endpoint and the protected resource) with msw request handlers.
  * @module
  */
-export { createMcpAuthMock } from "./mock.js";
+
 export { faults } from "./faults.js";
+export { createMcpAuthMock } from "./mock.js";
 export type {
   IssuedToken,
   McpAuthMock,

@@ -2,7 +2,7 @@
  * Protected resource metadata (RFC 9728) and authorization server metadata (RFC 8414 / OIDC).
  * @internal
  */
-import { http, HttpResponse, type HttpHandler } from "msw";
+import { type HttpHandler, HttpResponse, http } from "msw";
 import { urlKey } from "./options.js";
 import type { MockState } from "./state.js";
 
@@ -43,15 +43,11 @@ export function metadataHandlers(state: MockState): HttpHandler[] {
   return [
     http.get(
       ({ request }) => config.prmKeys.has(urlKey(request.url)),
-      ({ request }) =>
-        state.handle("resource-metadata", request, async () => HttpResponse.json(resourceMetadataDocument(state))),
+      ({ request }) => state.handle("resource-metadata", request, async () => HttpResponse.json(resourceMetadataDocument(state))),
     ),
     http.get(
       ({ request }) => config.asMetadataKeys.has(urlKey(request.url)),
-      ({ request }) =>
-        state.handle("authorization-server-metadata", request, async () =>
-          HttpResponse.json(authorizationServerMetadataDocument(state)),
-        ),
+      ({ request }) => state.handle("authorization-server-metadata", request, async () => HttpResponse.json(authorizationServerMetadataDocument(state))),
     ),
   ];
 }

@@ -8,14 +8,8 @@ import type { McpAuthMockOptions, MockAuthMethod, MockClient } from "./types.js"
 export const DEFAULT_ISSUER = "https://auth.example.com";
 export const DEFAULT_RESOURCE = "https://mcp.example.com/mcp";
 export const DEFAULT_SCOPES: readonly string[] = ["mcp:read", "mcp:write"];
-export const ALL_AUTH_METHODS: readonly MockAuthMethod[] = [
-  "client_secret_basic",
-  "client_secret_post",
-  "private_key_jwt",
-];
-export const DEFAULT_SIGNING_ALGS: readonly string[] = [
-  "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA",
-];
+export const ALL_AUTH_METHODS: readonly MockAuthMethod[] = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
+export const DEFAULT_SIGNING_ALGS: readonly string[] = ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"];
 
 export interface ResolvedClient {
   clientId: string;
@@ -105,8 +99,7 @@ function resolveClient(client: MockClient, scopesSupported: string[]): ResolvedC
     for (const method of client.authMethods) {
       if (!possible.has(method)) {
         throw new TypeError(
-          `createMcpAuthMock: client ${JSON.stringify(client.clientId)} lists ${method} but has no ` +
-            (method === "private_key_jwt" ? "jwks" : "clientSecret"),
+          `createMcpAuthMock: client ${JSON.stringify(client.clientId)} lists ${method} but has no ${method === "private_key_jwt" ? "jwks" : "clientSecret"}`,
         );
       }
     }

@@ -2,7 +2,7 @@
  * The protected MCP resource: Bearer tokens (RFC 6750) with RFC 9728 challenges.
  * @internal
  */
-import { http, HttpResponse, type HttpHandler } from "msw";
+import { type HttpHandler, HttpResponse, http } from "msw";
 import { isResourceUrl } from "./options.js";
 import type { MockState } from "./state.js";
 

@@ -3,8 +3,9 @@
  * record the request and consume a queued fault.
  * @internal
  */
-import type { ResolvedConfig } from "./options.js";
+
 import { applyFault } from "./faults.js";
+import type { ResolvedConfig } from "./options.js";
 import type { IssuedToken, MockEndpoint, MockFault, RecordedRequest } from "./types.js";
 
 interface QueuedFault {
@@ -65,11 +66,7 @@ export class MockState {
   /**
    * Records `request`, then answers with the next queued fault for `endpoint`, or `behaviour`.
    */
-  async handle(
-    endpoint: MockEndpoint,
-    request: Request,
-    behaviour: (request: Request) => Promise<Response>,
-  ): Promise<Response> {
+  async handle(endpoint: MockEndpoint, request: Request, behaviour: (request: Request) => Promise<Response>): Promise<Response> {
     // Record and take the fault synchronously so concurrent requests keep their arrival order.
     const headers: Record<string, string> = {};
     request.headers.forEach((value, name) => {

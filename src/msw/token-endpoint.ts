@@ -3,7 +3,7 @@
  * indicators (RFC 8707).
  * @internal
  */
-import { http, HttpResponse, type HttpHandler } from "msw";
+import { type HttpHandler, HttpResponse, http } from "msw";
 import { authenticateClient } from "./client-auth.js";
 import { oauthErrorResponse } from "./faults.js";
 import { urlKey } from "./options.js";
@@ -15,7 +15,10 @@ const REPEATABLE_PARAMS = new Set(["resource"]);
 
 function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 function splitScope(scope: string | null): string[] {

@@ -22,7 +22,21 @@ function expectNoSecrets(text: string) {
 }
 
 const RUNS = ["private_key_jwt", "client_secret"] as const;
-const STEPS = ["challenge", "resource-metadata", "authorization-server-metadata", "client-authentication", "token", "initialize", "initialized", "connected", "tools/list", "tools", "tools/call", "result", "done"];
+const STEPS = [
+  "challenge",
+  "resource-metadata",
+  "authorization-server-metadata",
+  "client-authentication",
+  "token",
+  "initialize",
+  "initialized",
+  "connected",
+  "tools/list",
+  "tools",
+  "tools/call",
+  "result",
+  "done",
+];
 
 beforeAll(() => {
   if (!existsSync(new URL("../../dist/index.js", import.meta.url))) throw new Error("dist/ is missing: run `npm run build` (npm run test:e2e does)");
@@ -72,15 +86,32 @@ describe("npm run demo", () => {
     expect(stderr).toBe("");
     const lines = stdout.trim().split("\n");
     const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(events[0]).toMatchObject({ type: "servers", authorizationServer: { software: "oidc-provider" }, mcpServer: { software: "@modelcontextprotocol/sdk" } });
-    expect(events.at(-1)).toMatchObject({ type: "summary", ok: true, runs: [{ name: "private_key_jwt", tokenRequests: 1 }, { name: "client_secret", tokenRequests: 1 }] });
+    expect(events[0]).toMatchObject({
+      type: "servers",
+      authorizationServer: { software: "oidc-provider" },
+      mcpServer: { software: "@modelcontextprotocol/sdk" },
+    });
+    expect(events.at(-1)).toMatchObject({
+      type: "summary",
+      ok: true,
+      runs: [
+        { name: "private_key_jwt", tokenRequests: 1 },
+        { name: "client_secret", tokenRequests: 1 },
+      ],
+    });
     for (const name of RUNS) {
       const steps = events.filter((e) => e.type === "step" && e.run === name);
-      for (const step of STEPS) expect(steps.map((s) => s.step), `${name}: ${step}`).toContain(step);
+      for (const step of STEPS)
+        expect(
+          steps.map((s) => s.step),
+          `${name}: ${step}`,
+        ).toContain(step);
       expect(steps.find((s) => s.step === "challenge")).toMatchObject({ status: 401, method: "POST", rpc: "initialize" });
       expect(steps.find((s) => s.step === "token")).toMatchObject({ status: 200, detail: { token_type: "Bearer", access_token: "(redacted)" } });
       expect(steps.find((s) => s.step === "initialize")).toMatchObject({ status: 200, authorized: true, retried: true });
-      expect(steps.find((s) => s.step === "client-authentication")).toMatchObject({ detail: { method: name === "private_key_jwt" ? "private_key_jwt" : "client_secret_basic" } });
+      expect(steps.find((s) => s.step === "client-authentication")).toMatchObject({
+        detail: { method: name === "private_key_jwt" ? "private_key_jwt" : "client_secret_basic" },
+      });
       for (const step of steps.filter((s) => "status" in s)) expect(typeof step.ms).toBe("number");
     }
     expectNoSecrets(stdout);

@@ -2,11 +2,11 @@
 // middleware (tokens from oidc-provider), and its Client + StreamableHTTPClientTransport
 // using our fetch, alone and composed with the SDK's applyMiddlewares().
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { applyMiddlewares, createMiddleware, withLogging, type RequestLogger } from "@modelcontextprotocol/sdk/client/middleware.js";
+import { applyMiddlewares, createMiddleware, type RequestLogger, withLogging } from "@modelcontextprotocol/sdk/client/middleware.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { withClientCredentials, type ClientCredentialsEvent, type ClientCredentialsOptions, type StoredToken, type TokenStore } from "../../src/index.js";
-import { start as startStack, type Stack } from "./servers/stack.mjs";
+import { type ClientCredentialsEvent, type ClientCredentialsOptions, type StoredToken, type TokenStore, withClientCredentials } from "../../src/index.js";
+import { type Stack, start as startStack } from "./servers/stack.mjs";
 
 let stack: Stack;
 
@@ -146,7 +146,9 @@ describe("token expiry inside an MCP session", () => {
     await short?.close();
   });
 
-  it("a token the server rejects mid-session (expired there, still valid in the cache) → 401 → new token → the call is retried and the session goes on", { timeout: 20_000 }, async () => {
+  it("a token the server rejects mid-session (expired there, still valid in the cache) → 401 → new token → the call is retried and the session goes on", {
+    timeout: 20_000,
+  }, async () => {
     const events: ClientCredentialsEvent[] = [];
     const { clientId, privateKey } = short.credentials.privateKeyJwt;
     // A store that believes every token lives an hour longer than it does: the server's clock wins.

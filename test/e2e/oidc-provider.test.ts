@@ -3,10 +3,10 @@
 // withClientCredentials({ clientId, … })(fetch)(resourceUrl).
 import * as jose from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ClientCredentialsError, withClientCredentials, type ClientCredentialsEvent, type ClientCredentialsOptions, type FetchLike } from "../../src/index.js";
-import { start as startAuthorizationServer, type AuthorizationServer } from "./servers/authorization-server.mjs";
-import { generateClientKey, privateKeyJwtClient, randomSecret, secretClient, type ClientKey, type ClientKeyAlg } from "./servers/keys.mjs";
-import { start as startResourceServer, type ResourceServer } from "./servers/resource-server.mjs";
+import { ClientCredentialsError, type ClientCredentialsEvent, type ClientCredentialsOptions, type FetchLike, withClientCredentials } from "../../src/index.js";
+import { type AuthorizationServer, start as startAuthorizationServer } from "./servers/authorization-server.mjs";
+import { type ClientKey, type ClientKeyAlg, generateClientKey, privateKeyJwtClient, randomSecret, secretClient } from "./servers/keys.mjs";
+import { type ResourceServer, start as startResourceServer } from "./servers/resource-server.mjs";
 
 const ALGS: ClientKeyAlg[] = ["ES256", "RS256", "PS256", "EdDSA"];
 const SHORT_TTL_SECONDS = 4;
@@ -84,7 +84,11 @@ describe("discovery against oidc-provider with a path issuer", () => {
       [`${origin}/oidc/.well-known/openid-configuration`, 200],
     ]);
     expect(events.find((e) => e.type === "challenge")).toMatchObject({ status: 401, resourceMetadata: [rs.resourceMetadataUrl] });
-    expect(events.find((e) => e.type === "discovered")).toMatchObject({ issuer: as.issuer, tokenEndpoint: as.tokenEndpoint, authMethod: "client_secret_basic" });
+    expect(events.find((e) => e.type === "discovered")).toMatchObject({
+      issuer: as.issuer,
+      tokenEndpoint: as.tokenEndpoint,
+      authMethod: "client_secret_basic",
+    });
 
     // What oidc-provider advertises, which drives the automatic choices.
     const metadata = (await (await fetch(as.discoveryUrl)).json()) as Record<string, string[]>;
@@ -102,8 +106,18 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: "client_secret_basic (chosen from metadata)", clientId: "basic-client", method: "client_secret_basic", options: () => ({ clientSecret: secrets.basic }) },
-  { name: "client_secret_post (configured)", clientId: "post-client", method: "client_secret_post", options: () => ({ clientSecret: secrets.post, authMethod: "client_secret_post" }) },
+  {
+    name: "client_secret_basic (chosen from metadata)",
+    clientId: "basic-client",
+    method: "client_secret_basic",
+    options: () => ({ clientSecret: secrets.basic }),
+  },
+  {
+    name: "client_secret_post (configured)",
+    clientId: "post-client",
+    method: "client_secret_post",
+    options: () => ({ clientSecret: secrets.post, authMethod: "client_secret_post" }),
+  },
   ...ALGS.flatMap((alg): Case[] => [
     {
       name: `private_key_jwt ${alg}, PEM PKCS#8`,
@@ -121,7 +135,13 @@ const cases: Case[] = [
       options: () => ({ privateKey: keys[alg].privateJwk }),
     },
   ]),
-  { name: "private_key_jwt ES256, CryptoKey", clientId: "jwt-es256", method: "private_key_jwt", alg: "ES256", options: () => ({ privateKey: keys.ES256.privateKey }) },
+  {
+    name: "private_key_jwt ES256, CryptoKey",
+    clientId: "jwt-es256",
+    method: "private_key_jwt",
+    alg: "ES256",
+    options: () => ({ privateKey: keys.ES256.privateKey }),
+  },
 ];
 
 describe("each client authentication method, end to end", () => {
@@ -168,7 +188,9 @@ describe("errors from the authorization server are typed", () => {
   });
 
   it("an unknown resource is invalid_target (static issuer + resource, getToken)", async () => {
-    const authFetch = withClientCredentials({ clientId: "jwt-es256", privateKey: keys.ES256.privateJwk, issuer: as.issuer, resource: rs.urlFor("/unknown") })(fetch);
+    const authFetch = withClientCredentials({ clientId: "jwt-es256", privateKey: keys.ES256.privateJwk, issuer: as.issuer, resource: rs.urlFor("/unknown") })(
+      fetch,
+    );
     const error = await expectClientCredentialsError(authFetch.getToken());
     expect(error).toMatchObject({ phase: "token", code: "invalid_target", status: 400 });
   });

@@ -36,7 +36,12 @@ async function check(name, fn) {
   } catch (error) {
     results.push({ name, ok: false });
     const detail = [error.message, error.stdout, error.stderr].filter(Boolean).join("\n").trim();
-    console.log(`not ok - ${name} (${Date.now() - t0} ms)\n${detail.split("\n").map((l) => `    ${l}`).join("\n")}`);
+    console.log(
+      `not ok - ${name} (${Date.now() - t0} ms)\n${detail
+        .split("\n")
+        .map((l) => `    ${l}`)
+        .join("\n")}`,
+    );
   }
 }
 
@@ -72,7 +77,15 @@ try {
     const files = info.files.map((f) => f.path);
     const stray = files.filter((f) => !(f.startsWith("dist/") || ["README.md", "LICENSE", "package.json"].includes(f)));
     if (stray.length) throw new Error(`unexpected files in the tarball: ${stray.join(", ")}`);
-    for (const needed of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/msw/index.js", "dist/msw/index.cjs", "package.json"]) {
+    for (const needed of [
+      "dist/index.js",
+      "dist/index.cjs",
+      "dist/index.d.ts",
+      "dist/index.d.cts",
+      "dist/msw/index.js",
+      "dist/msw/index.cjs",
+      "package.json",
+    ]) {
       if (!files.includes(needed)) throw new Error(`${needed} missing from the tarball`);
     }
     return `${info.filename}, ${files.length} files, ${(info.size / 1024).toFixed(1)} KB packed, ${(info.unpackedSize / 1024).toFixed(1)} KB unpacked`;
@@ -109,7 +122,12 @@ try {
     const response = await fetch(`${server.baseUrl}/__control/tenants`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ clients: [{ clientId: "smoke-secret", clientSecret: "smoke s3cret" }, { clientId: "smoke-key", jwks: [jwk] }] }),
+      body: JSON.stringify({
+        clients: [
+          { clientId: "smoke-secret", clientSecret: "smoke s3cret" },
+          { clientId: "smoke-key", jwks: [jwk] },
+        ],
+      }),
     });
     return response.json();
   }
@@ -153,7 +171,10 @@ try {
   }
 
   await check("CommonJS: require('mcp-client-credentials') + full token flow (secret, private_key_jwt, typed error), require('…/msw')", () =>
-    smoke("smoke.cjs", `(async () => {${flow(`require("${pkg.name}")`, `require("${pkg.name}/msw")`)}})().catch((e) => { console.error(e); process.exit(1); });`),
+    smoke(
+      "smoke.cjs",
+      `(async () => {${flow(`require("${pkg.name}")`, `require("${pkg.name}/msw")`)}})().catch((e) => { console.error(e); process.exit(1); });`,
+    ),
   );
 
   await check("ESM: import 'mcp-client-credentials' + full token flow, import '…/msw'", () =>
@@ -176,7 +197,19 @@ try {
   await check("TypeScript consumers (.mts and .cts, module node16, skipLibCheck off) type-check", async () => {
     await writeFile(
       path.join(project, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { module: "node16", moduleResolution: "node16", target: "es2022", strict: true, noEmit: true, skipLibCheck: false, lib: ["es2022", "dom"], types: [] }, files: ["check.mts", "check.cts"] }),
+      JSON.stringify({
+        compilerOptions: {
+          module: "node16",
+          moduleResolution: "node16",
+          target: "es2022",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          lib: ["es2022", "dom"],
+          types: [],
+        },
+        files: ["check.mts", "check.cts"],
+      }),
     );
     const body = (errorImport) => `
       const authFetch = withClientCredentials({ clientId: "x", clientSecret: "y" })(fetch);

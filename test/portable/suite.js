@@ -118,8 +118,7 @@ function context({ lib, baseUrl, echoUrl }) {
         ...created,
         counts: () => control(`/tenants/${created.id}/counts`),
         revoke: () => control(`/tenants/${created.id}/revoke`, { method: "POST" }),
-        fault: (endpoint, fault, times = 1) =>
-          control(`/tenants/${created.id}/fault`, { method: "POST", body: JSON.stringify({ endpoint, fault, times }) }),
+        fault: (endpoint, fault, times = 1) => control(`/tenants/${created.id}/fault`, { method: "POST", body: JSON.stringify({ endpoint, fault, times }) }),
       };
     },
     async cleanup() {
@@ -273,7 +272,10 @@ export const tests = [
       assertEqual(token.tokenType.toLowerCase(), "bearer", "tokenType");
       assertEqual(token.resource, tenant.resource, "token.resource");
       assertEqual(token.issuer, tenant.issuer, "token.issuer");
-      assert(token.expiresAt > before + 3500_000 && token.expiresAt < before + 3700_000, `expiresAt is absolute epoch ms, ~1 h ahead (got ${token.expiresAt}, now ${before})`);
+      assert(
+        token.expiresAt > before + 3500_000 && token.expiresAt < before + 3700_000,
+        `expiresAt is absolute epoch ms, ~1 h ahead (got ${token.expiresAt}, now ${before})`,
+      );
       assert(!("obtainedAt" in token), "getToken() returns the public AccessToken shape");
     },
   },
@@ -375,7 +377,10 @@ export const tests = [
       assert(!visible.includes(wrongSecret), "the secret appears in the error");
       const counts = await tenant.counts();
       assertEqual(counts.token, 1, "one token request (401 is not retried)");
-      const config = await rejects(Promise.resolve().then(() => t.lib.withClientCredentials({ clientId: "x" })), "no credentials");
+      const config = await rejects(
+        Promise.resolve().then(() => t.lib.withClientCredentials({ clientId: "x" })),
+        "no credentials",
+      );
       assert(config instanceof t.lib.ClientCredentialsError, "config error is a ClientCredentialsError");
       assertEqual(config.phase, "config", "config error phase");
     },

@@ -8,10 +8,11 @@ import { run } from "../portable/suite.js";
 import { crashed, formatSummary } from "./report.mjs";
 
 // A test that fails early may leave a rejected promise behind: report it, never crash the run.
-if (globalThis.Deno) globalThis.addEventListener("unhandledrejection", (event) => {
-  event.preventDefault();
-  console.error(`unhandled rejection: ${event.reason}`);
-});
+if (globalThis.Deno)
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    console.error(`unhandled rejection: ${event.reason}`);
+  });
 else globalThis.process.on("unhandledRejection", (reason) => console.error(`unhandled rejection: ${reason}`));
 
 const args = globalThis.Deno ? globalThis.Deno.args : globalThis.process.argv.slice(2);

@@ -24,14 +24,27 @@ const { baseUrl } = config;
 const EXAMPLES = path.join(ROOT, "test", "runtimes", "examples");
 const bin = (name) => path.join(ROOT, "node_modules", ".bin", name);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
 
 async function tenant(clients) {
-  const response = await fetch(`${baseUrl}/__control/tenants`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ clients }) });
+  const response = await fetch(`${baseUrl}/__control/tenants`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ clients }),
+  });
   const created = await response.json();
   created.counts = async () => (await fetch(`${baseUrl}/__control/tenants/${created.id}/counts`)).json();
   return created;
@@ -78,7 +91,11 @@ const examples = [
     name: "Cloudflare Worker, secrets from env (workerd): 5 concurrent requests on a cold isolate, then 1 → one token",
     async fn() {
       const t = await tenant([{ clientId: "worker", clientSecret: "worker-secret" }]);
-      const scriptPath = await bundle("test/runtimes/examples/cloudflare-worker.js", { outfile: "example-cloudflare-worker.mjs", format: "esm", conditions: ["workerd", "worker", "browser"] });
+      const scriptPath = await bundle("test/runtimes/examples/cloudflare-worker.js", {
+        outfile: "example-cloudflare-worker.mjs",
+        format: "esm",
+        conditions: ["workerd", "worker", "browser"],
+      });
       const mf = new Miniflare({
         modules: true,
         scriptPath,
@@ -108,12 +125,32 @@ const examples = [
       const t = await tenant([{ clientId: "deno", jwks: [publicKey.export({ format: "jwk" })] }]);
       const { stdout } = await exec(
         bin("deno"),
-        ["run", "--no-prompt", "--node-modules-dir=manual", "--allow-net=127.0.0.1", "--allow-env=MCP_CLIENT_ID,MCP_PRIVATE_KEY,MCP_SERVER_URL", `--allow-read=${ROOT}`, path.join(EXAMPLES, "deno.js")],
-        { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", MCP_CLIENT_ID: "deno", MCP_PRIVATE_KEY: privateKey.export({ type: "pkcs8", format: "pem" }), MCP_SERVER_URL: t.resource } },
+        [
+          "run",
+          "--no-prompt",
+          "--node-modules-dir=manual",
+          "--allow-net=127.0.0.1",
+          "--allow-env=MCP_CLIENT_ID,MCP_PRIVATE_KEY,MCP_SERVER_URL",
+          `--allow-read=${ROOT}`,
+          path.join(EXAMPLES, "deno.js"),
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            NO_COLOR: "1",
+            MCP_CLIENT_ID: "deno",
+            MCP_PRIVATE_KEY: privateKey.export({ type: "pkcs8", format: "pem" }),
+            MCP_SERVER_URL: t.resource,
+          },
+        },
       );
       checkPrinted(stdout, "deno");
       const counts = await t.counts();
-      assert(counts.tokens[0]?.authMethod === "private_key_jwt" && counts.tokenRequests[0]?.assertionAlg === "ES256", `private_key_jwt ES256 expected: ${JSON.stringify(counts.tokenRequests)}`);
+      assert(
+        counts.tokens[0]?.authMethod === "private_key_jwt" && counts.tokenRequests[0]?.assertionAlg === "ES256",
+        `private_key_jwt ES256 expected: ${JSON.stringify(counts.tokenRequests)}`,
+      );
     },
   },
   {
@@ -135,8 +172,15 @@ const examples = [
       const { writeFile, mkdir } = await import("node:fs/promises");
       await mkdir(path.dirname(entry), { recursive: true });
       // What Vercel's edge wrapper does: route the fetch event to the default export.
-      await writeFile(entry, `import handler from ${JSON.stringify(path.join(EXAMPLES, "vercel-edge.js"))};\naddEventListener("fetch", (event) => event.respondWith(handler(event.request)));\n`);
-      const file = await bundle(path.relative(ROOT, entry), { outfile: "example-vercel-edge.js", format: "iife", conditions: ["edge-light", "worker", "browser"] });
+      await writeFile(
+        entry,
+        `import handler from ${JSON.stringify(path.join(EXAMPLES, "vercel-edge.js"))};\naddEventListener("fetch", (event) => event.respondWith(handler(event.request)));\n`,
+      );
+      const file = await bundle(path.relative(ROOT, entry), {
+        outfile: "example-vercel-edge.js",
+        format: "iife",
+        conditions: ["edge-light", "worker", "browser"],
+      });
       const env = { MCP_CLIENT_ID: "edge", MCP_CLIENT_SECRET: "edge-secret", MCP_SERVER_URL: t.resource };
       const vm = new EdgeVM({ extend: (context) => Object.assign(context, { process: { env } }) });
       vm.evaluate(await readFile(file, "utf8"));
@@ -152,7 +196,11 @@ const examples = [
     name: "browser Web Worker with a non-extractable CryptoKey from the page (Chromium)",
     async fn() {
       assert(existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install -y chromium)`);
-      const workerFile = await bundle("test/runtimes/examples/browser-worker.js", { outfile: "example-browser-worker.js", format: "esm", conditions: ["worker", "browser"] });
+      const workerFile = await bundle("test/runtimes/examples/browser-worker.js", {
+        outfile: "example-browser-worker.js",
+        format: "esm",
+        conditions: ["worker", "browser"],
+      });
       const site = http.createServer(async (req, res) => {
         if (req.url === "/browser-worker.js") {
           res.writeHead(200, { "content-type": "text/javascript" });
@@ -172,7 +220,11 @@ const examples = [
           const { privateKey, publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
           const jwk = await crypto.subtle.exportKey("jwk", publicKey);
           const created = await (
-            await fetch(`${controlBase}/__control/tenants`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ clients: [{ clientId: "browser", jwks: [jwk] }] }) })
+            await fetch(`${controlBase}/__control/tenants`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ clients: [{ clientId: "browser", jwks: [jwk] }] }),
+            })
           ).json();
           const worker = new Worker("/browser-worker.js", { type: "module" });
           const ask = () =>

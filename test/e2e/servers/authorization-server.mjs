@@ -9,8 +9,8 @@
 //
 // Plain ESM (no TypeScript, no loader) so `node demo/index.mjs` can import it.
 import http from "node:http";
-import { closer, listen } from "./listen.mjs";
 import * as jose from "jose";
+import { closer, listen } from "./listen.mjs";
 
 /** Algorithms accepted for private_key_jwt client assertions (advertised in the metadata). */
 export const CLIENT_AUTH_SIGNING_ALGS = ["ES256", "RS256", "PS256", "EdDSA", "Ed25519"];
@@ -75,7 +75,6 @@ function memoryAdapter() {
     }
   };
 }
-
 
 /**
  * Starts the authorization server.
@@ -161,7 +160,11 @@ export async function start(options = {}) {
   };
   provider.on("grant.success", (ctx) => record("grant.success", ctx, {}));
   provider.on("grant.error", (ctx, error) => {
-    const event = record("grant.error", ctx, { error: error.error ?? error.name, description: error.error_description, detail: error.error_detail ?? error.cause?.message });
+    const event = record("grant.error", ctx, {
+      error: error.error ?? error.name,
+      description: error.error_description,
+      detail: error.error_detail ?? error.cause?.message,
+    });
     log(`[oidc-provider] grant.error ${event.clientId ?? "-"}: ${event.error} (${event.description ?? ""}${event.detail ? `; ${event.detail}` : ""})`);
   });
   provider.on("server_error", (ctx, error) => {

@@ -8,32 +8,29 @@
 //   as.addResource(mcp.url, { scope: "mcp:tools" });
 import { randomUUID } from "node:crypto";
 import http from "node:http";
-import { closer, listen } from "./listen.mjs";
-import * as jose from "jose";
-import { z } from "zod";
+import { InvalidTokenError } from "@modelcontextprotocol/sdk/server/auth/errors.js";
+import { requireBearerAuth } from "@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js";
+import { getOAuthProtectedResourceMetadataUrl, mcpAuthMetadataRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
+import { createMcpExpressApp } from "@modelcontextprotocol/sdk/server/express.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { createMcpExpressApp } from "@modelcontextprotocol/sdk/server/express.js";
-import { requireBearerAuth } from "@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js";
-import { InvalidTokenError } from "@modelcontextprotocol/sdk/server/auth/errors.js";
-import { getOAuthProtectedResourceMetadataUrl, mcpAuthMetadataRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import * as jose from "jose";
+import { z } from "zod";
+import { closer, listen } from "./listen.mjs";
 
 export const SCOPE = "mcp:tools";
 
 /** The tools every session gets: echo, add, whoami (reads the verified token's claims). */
 function createMcpServer() {
   const server = new McpServer({ name: "e2e-protected-mcp-server", version: "1.0.0" });
-  server.registerTool(
-    "echo",
-    { description: "Echoes the text back", inputSchema: { text: z.string() } },
-    async ({ text }) => ({ content: [{ type: "text", text }] }),
-  );
-  server.registerTool(
-    "add",
-    { description: "Adds two numbers", inputSchema: { a: z.number(), b: z.number() } },
-    async ({ a, b }) => ({ content: [{ type: "text", text: String(a + b) }], structuredContent: { sum: a + b } }),
-  );
+  server.registerTool("echo", { description: "Echoes the text back", inputSchema: { text: z.string() } }, async ({ text }) => ({
+    content: [{ type: "text", text }],
+  }));
+  server.registerTool("add", { description: "Adds two numbers", inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => ({
+    content: [{ type: "text", text: String(a + b) }],
+    structuredContent: { sum: a + b },
+  }));
   server.registerTool("whoami", { description: "Who the access token says the caller is" }, async (extra) => {
     const auth = extra.authInfo;
     const who = { clientId: auth?.clientId, scopes: auth?.scopes, resource: auth?.resource?.href, expiresAt: auth?.expiresAt };
@@ -41,7 +38,6 @@ function createMcpServer() {
   });
   return server;
 }
-
 
 /**
  * @param {object} options

@@ -4,9 +4,8 @@
 // /.well-known/oauth-protected-resource/<path>, and answers 401 with
 // `WWW-Authenticate: Bearer resource_metadata="…"`.
 import http from "node:http";
-import { closer, listen } from "./listen.mjs";
 import * as jose from "jose";
-
+import { closer, listen } from "./listen.mjs";
 
 /**
  * @param {object} options
@@ -59,7 +58,16 @@ export async function start(options) {
     try {
       const { payload } = await jose.jwtVerify(token, jwks, { issuer: options.issuer, audience: resource, typ: "at+jwt" });
       requests.push({ at, path: pathname, token: true, jti: payload.jti, exp: payload.exp, status: 200 });
-      return json(200, { ok: true, path: pathname, method: req.method, client_id: payload.client_id, aud: payload.aud, iss: payload.iss, scope: payload.scope, exp: payload.exp });
+      return json(200, {
+        ok: true,
+        path: pathname,
+        method: req.method,
+        client_id: payload.client_id,
+        aud: payload.aud,
+        iss: payload.iss,
+        scope: payload.scope,
+        exp: payload.exp,
+      });
     } catch (error) {
       requests.push({ at, path: pathname, token: true, jti: claims.jti, exp: claims.exp, status: 401, reason: error.code ?? error.message });
       return json(401, { error: "invalid_token", reason: error.code }, { "www-authenticate": challenge("invalid_token") });

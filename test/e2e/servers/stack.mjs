@@ -2,8 +2,8 @@
 // MCP SDK server it protects, plus two registered clients (private_key_jwt with a fresh ES256
 // key, and client_secret_basic with a random secret). Used by the e2e tests and the demo.
 import * as authorizationServer from "./authorization-server.mjs";
-import * as mcpServer from "./mcp-server.mjs";
 import { generateClientKey, privateKeyJwtClient, randomSecret, secretClient } from "./keys.mjs";
+import * as mcpServer from "./mcp-server.mjs";
 
 /**
  * @param {object} [options]
