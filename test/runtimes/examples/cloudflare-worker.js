@@ -4,7 +4,7 @@ import { withClientCredentials } from "mcp-client-credentials";
 let authFetch; // one per isolate, so the token is cached across requests
 
 export default {
-  async fetch(_request, env) {
+  async fetch(request, env) {
     authFetch ??= withClientCredentials({
       clientId: env.MCP_CLIENT_ID,
       clientSecret: env.MCP_CLIENT_SECRET,

@@ -8,7 +8,7 @@ const authFetch = withClientCredentials({
   clientSecret: process.env.MCP_CLIENT_SECRET,
 })(fetch);
 
-export default async function handler(_request) {
+export default async function handler(request) {
   const response = await authFetch(process.env.MCP_SERVER_URL, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
