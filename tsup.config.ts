@@ -3,6 +3,10 @@ import { defineConfig } from "tsup";
 const entry = {
   index: "src/index.ts",
   "msw/index": "src/msw/index.ts",
+  "stores/idb": "src/stores/idb.ts",
+  "stores/redis": "src/stores/redis.ts",
+  "stores/cloudflare": "src/stores/cloudflare.ts",
+  "stores/deno": "src/stores/deno.ts",
 };
 
 export default defineConfig([
@@ -15,7 +19,7 @@ export default defineConfig([
     platform: "neutral",
     sourcemap: true,
     splitting: true,
-    external: ["jose", "zod", "ky", "msw"],
+    external: ["jose", "zod", "ky", "msw", "idb-keyval"],
   },
   {
     entry,
@@ -26,6 +30,6 @@ export default defineConfig([
     sourcemap: true,
     // ky ships ESM only; tsup's CJS interop breaks its default export at run time.
     noExternal: ["ky"],
-    external: ["jose", "zod", "msw"],
+    external: ["jose", "zod", "msw", "idb-keyval"],
   },
 ]);

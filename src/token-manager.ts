@@ -3,7 +3,7 @@ import type { BearerChallenge } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
 import { requestToken } from "./grant/client-credentials.js";
-import { createHttp, type Http } from "./http.js";
+import { createHttp, type Http, parseJson } from "./http.js";
 import { configuredBoundary } from "./options.js";
 import { type Server, ServerDirectory } from "./server-directory.js";
 import { memoryStore } from "./stores/memory.js";
@@ -203,7 +203,7 @@ export class TokenManager {
       const ttlSeconds = Math.max(1, Math.ceil((token.expiresAt - Date.now()) / 1000));
       this.#usedKeys.add(key);
       // Not awaited: callers get their token now, whatever the store is doing.
-      void this.#attempt(() => this.#store.set(key, token, ttlSeconds));
+      void this.#attempt(() => this.#store.set(key, JSON.stringify(token), ttlSeconds));
     }
     return token;
   }
@@ -228,14 +228,15 @@ export class TokenManager {
   }
 
   async #read(key: string): Promise<StoredToken | undefined> {
-    const value = await this.#attempt(() => this.#store.get(key));
+    const raw = await this.#attempt(() => this.#store.get(key));
+    const value = typeof raw === "string" ? parseJson(raw) : undefined;
     if (!isStoredToken(value)) return undefined;
     this.#usedKeys.add(key);
     return value;
   }
 
   /** Store failures and hangs (a Redis blip) cost a cache miss, never an outage. */
-  async #attempt<T>(operation: () => Promise<T> | T): Promise<T | undefined> {
+  async #attempt<T>(operation: () => PromiseLike<T> | T): Promise<T | undefined> {
     try {
       return await deadline(Promise.resolve().then(operation), this.#storeTimeoutMs);
     } catch (error) {

@@ -21,20 +21,49 @@ export interface AccessToken {
   issuer?: string;
 }
 
-/** What a {@link TokenStore} holds: the token plus when it was obtained (epoch ms). */
+/** A token plus when it was obtained (epoch ms): what the cache keeps and shares. */
 export interface StoredToken extends AccessToken {
   obtainedAt: number;
 }
 
+/** A value, or a promise of one: stores may answer synchronously. */
+export type Awaitable<T> = T | PromiseLike<T>;
+
 /**
- * Where tokens are cached. Keys are opaque, fixed-length and never contain secrets.
- * Methods may be sync or async; implementations must not throw for a missing key.
+ * Where tokens and discovery results are shared: between instances in one process
+ * ({@link memoryStore}), the tabs of a browser (`stores/idb`), or a fleet (`stores/redis`,
+ * `stores/cloudflare`, `stores/deno`). The middleware keeps its own in-process copy in front of
+ * it, so a store is read only when that copy is missing or due for a refresh.
+ *
+ * - Keys are opaque, fixed-length and safe in any key-value store (`mcc1:` + 43 base64url
+ *   characters); they never contain a secret, a client id or a URL.
+ * - Values are opaque strings (versioned JSON, or ciphertext with {@link sealedStore}): store
+ *   them verbatim. Every value carries its own absolute expiry, so a store that keeps an entry
+ *   too long costs nothing but space.
+ * - `ttlSeconds` (a whole number, at least 1) is how long the entry is useful: stores with
+ *   native expiry should use it (raising it to their own minimum where they have one).
+ * - A missing key answers `undefined` or `null`, never an error. Errors and hangs are tolerated
+ *   (the call counts as a miss and an `error` event reports it) but should be rare.
+ *
+ * `acquire` and `release` are optional and come together: a lock with an owner and an expiry,
+ * used so that one instance of a fleet requests a token while the others wait for it to appear
+ * in the store. Without them each instance that misses requests its own token.
  */
 export interface TokenStore {
-  get(key: string): Promise<StoredToken | undefined> | StoredToken | undefined;
-  /** `ttlSeconds` is how long the entry is useful; stores with native expiry should use it. */
-  set(key: string, value: StoredToken, ttlSeconds: number): Promise<void> | void;
-  delete(key: string): Promise<void> | void;
+  /** The value stored under `key`, or `undefined` / `null` when there is none. */
+  get(key: string): Awaitable<string | null | undefined>;
+  /** Stores `value` under `key` for `ttlSeconds` (or longer), replacing what was there. */
+  set(key: string, value: string, ttlSeconds: number): Awaitable<void>;
+  /** Removes `key`; removing a missing key is not an error. */
+  delete(key: string): Awaitable<void>;
+  /**
+   * Takes the lock `key` for `owner` if nobody holds it: `true` when `owner` now holds it, which
+   * must expire by itself after `ttlMs` (a holder that dies releases by expiry). `false` when
+   * another owner holds it; a store may first wait (briefly) for that holder to release.
+   */
+  acquire?(key: string, owner: string, ttlMs: number): Awaitable<boolean>;
+  /** Releases the lock `key` if, and only if, `owner` holds it. */
+  release?(key: string, owner: string): Awaitable<void>;
 }
 
 export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | "private_key_jwt";

@@ -1,0 +1,2 @@
+// Placeholder: implemented in the stores work (issue 7).
+export {};
