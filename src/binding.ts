@@ -1,10 +1,18 @@
 import { sameIssuer } from "./discovery/authorization-server.js";
 import type { BearerChallenge } from "./discovery/challenge.js";
-import { discoverResource, isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
+import {
+  type DiscoveredResource,
+  discoverResource,
+  isUnderResource,
+  MAX_CHALLENGE_URLS,
+  resourceMetadataUrls,
+  resourceOf,
+  validateResourceMetadata,
+} from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
 import type { Http } from "./http.js";
-import { configuredBoundary } from "./options.js";
-import type { ClientCredentialsEvent, ClientCredentialsOptions } from "./types.js";
+import type { ResolvedOptions } from "./options.js";
+import type { StoreGuard } from "./stores/guard.js";
 import { scopeList } from "./util.js";
 
 /** What the client knows about one protected resource: where its tokens come from and go. */
@@ -22,26 +30,26 @@ export interface Binding {
 }
 
 export interface BindContext {
-  options: ClientCredentialsOptions;
+  options: ResolvedOptions;
   http: Http;
-  emit: (event: ClientCredentialsEvent) => void;
+  guard: StoreGuard;
 }
 
 /** True when static options say where to get tokens, so no authorization server needs choosing. */
-export function hasStaticServer(options: ClientCredentialsOptions): boolean {
+export function hasStaticServer(options: ResolvedOptions): boolean {
   return Boolean(options.issuer || options.tokenEndpoint);
 }
 
 /** The binding static options describe completely (a resource URL + issuer/token endpoint), if any. */
-export function staticBinding(options: ClientCredentialsOptions): Binding | undefined {
-  const boundary = configuredBoundary(options);
+export function staticBinding(options: ResolvedOptions): Binding | undefined {
+  const { boundary } = options;
   if (!boundary || !hasStaticServer(options)) return undefined;
   const resource = indicator(options, undefined, boundary);
   return {
     boundary,
     ...(resource !== undefined ? { resource } : {}),
     ...(options.issuer ? { issuer: options.issuer } : {}),
-    scopes: scopeList(options.scope),
+    scopes: [...options.scopes],
     boundAt: Date.now(),
     static: true,
   };
@@ -52,26 +60,26 @@ export function staticBinding(options: ClientCredentialsOptions): Binding | unde
  * well-known locations), honouring every static option: they win over what servers say.
  */
 export async function bind(context: BindContext, url: URL, challenge: BearerChallenge | undefined): Promise<Binding> {
-  const { options, http, emit } = context;
-  const configured = configuredBoundary(options);
+  const { options } = context;
+  const configured = options.boundary;
   if (configured && !isUnderResource(url, configured)) {
     throw new ClientCredentialsError("config", `${resourceOf(url).href} is not under the configured resource ${configured.href}`, {
       code: "resource_mismatch",
     });
   }
-  const discovered = await discoverResource(http, url, challenge?.resourceMetadata ?? [], emit);
-  if (options.issuer && !discovered.authorizationServers.some((server) => sameIssuer(server, options.issuer!))) {
+  const discovered = await resourceMetadata(context, url, challenge?.resourceMetadata.slice(0, MAX_CHALLENGE_URLS) ?? []);
+  const pinned = options.issuer;
+  if (pinned && !discovered.authorizationServers.some((server) => sameIssuer(server, pinned))) {
     throw new ClientCredentialsError(
       "discovery",
-      `the resource names authorization servers ${discovered.authorizationServers.join(", ")}, not the configured issuer ${options.issuer}`,
+      `the resource names authorization servers ${discovered.authorizationServers.join(", ")}, not the configured issuer ${pinned}`,
       { code: "issuer_not_allowed", url: discovered.metadataUrl },
     );
   }
   const boundary = configured ?? resourceOf(new URL(discovered.resource));
   const resource = indicator(options, discovered.resource, boundary);
-  const issuer = options.issuer ?? (options.tokenEndpoint ? undefined : discovered.authorizationServers[0]);
-  const configuredScopes = scopeList(options.scope);
-  const scopes = configuredScopes.length > 0 ? configuredScopes : challenge?.scope ? scopeList(challenge.scope) : scopeList(discovered.scopesSupported);
+  const issuer = pinned ?? (options.tokenEndpoint ? undefined : discovered.authorizationServers[0]);
+  const scopes = options.scopes.length > 0 ? [...options.scopes] : challenge?.scope ? scopeList(challenge.scope) : scopeList(discovered.scopesSupported);
   return {
     boundary,
     ...(resource !== undefined ? { resource } : {}),
@@ -81,8 +89,36 @@ export async function bind(context: BindContext, url: URL, challenge: BearerChal
   };
 }
 
+/**
+ * Protected resource metadata, through the shared store when there is one: the document is
+ * public, so every client configuration of a fleet may reuse it. What comes back from the store
+ * is checked exactly like a fresh document.
+ */
+async function resourceMetadata(context: BindContext, url: URL, challengeUrls: readonly string[]): Promise<DiscoveredResource> {
+  const { guard, http, options } = context;
+  if (!guard.enabled) return discoverResource(http, url, challengeUrls, options.emit);
+  const key = await guard.key("resource-metadata", resourceMetadataUrls(url, challengeUrls));
+  const stored = await guard.read(key, "resource-metadata");
+  const restored = stored && restoreResource(stored.data, url, http);
+  if (restored) return restored;
+  const discovered = await discoverResource(http, url, challengeUrls, options.emit);
+  void guard.write(key, "resource-metadata", discovered, Date.now() + options.discoveryTtlMs);
+  return discovered;
+}
+
+function restoreResource(data: unknown, url: URL, http: Http): DiscoveredResource | undefined {
+  const { resource, authorizationServers, scopesSupported, metadataUrl } = (data ?? {}) as Partial<DiscoveredResource>;
+  if (typeof metadataUrl !== "string") return undefined;
+  try {
+    const metadata = { resource, authorization_servers: authorizationServers, ...(scopesSupported ? { scopes_supported: scopesSupported } : {}) };
+    return validateResourceMetadata(metadata, new URL(metadataUrl), url, http);
+  } catch {
+    return undefined; // not what a fresh document would have passed: discover again
+  }
+}
+
 /** The RFC 8707 indicator: the option, else the discovered `resource` verbatim, else the resource URL. */
-function indicator(options: ClientCredentialsOptions, discovered: string | undefined, boundary: URL): string | undefined {
+function indicator(options: ResolvedOptions, discovered: string | undefined, boundary: URL): string | undefined {
   if (options.resource === false) return undefined;
   return options.resource ?? discovered ?? options.resourceUrl ?? boundary.href;
 }

@@ -1,11 +1,15 @@
 import type { Binding } from "./binding.js";
+import { BindingRegistry } from "./bindings.js";
 import { type BearerChallenge, bearerChallenge, parseWwwAuthenticate } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
-import { secureUrl } from "./http.js";
-import { assertOptions } from "./options.js";
-import { copyHeaders, initOf } from "./request-init.js";
-import { publicToken, TokenManager } from "./token-manager.js";
+import { createHttp, secureUrl } from "./http.js";
+import { resolveOptions } from "./options.js";
+import { Replayable } from "./replay.js";
+import { copyHeaders } from "./request-init.js";
+import { ServerDirectory } from "./server-directory.js";
+import { StoreGuard } from "./stores/guard.js";
+import { publicToken, TokenCache } from "./token-cache.js";
 import type { AccessToken, ClientCredentialsOptions, FetchLike, StoredToken } from "./types.js";
 
 /** A `fetch` that authenticates to OAuth-protected MCP servers, plus token helpers. */
@@ -28,46 +32,58 @@ const HIDES_REDIRECTS = /^Mozilla\//.test(globalThis.navigator?.userAgent ?? "")
  * only to the resource they were issued for. `next` defaults to `globalThis.fetch`.
  */
 export function withClientCredentials(options: ClientCredentialsOptions): (next?: FetchLike) => AuthenticatedFetch {
-  assertOptions(options);
+  const resolved = resolveOptions(options);
+  const { emit } = resolved;
   return (next) => {
     const base: FetchLike = next ?? ((input, init) => globalThis.fetch(input, init));
-    const manager = new TokenManager(options, base);
+    const http = createHttp({
+      fetch: base,
+      timeoutMs: resolved.timeoutMs,
+      retries: resolved.retries,
+      allowInsecureRequests: resolved.allowInsecureRequests,
+      emit,
+    });
+    const guard = new StoreGuard({ store: resolved.store, timeoutMs: resolved.storeTimeoutMs, emit });
+    const bindings = new BindingRegistry(resolved, http, guard);
+    const servers = new ServerDirectory(resolved, http, guard);
+    const tokens = new TokenCache(resolved, http, servers, guard);
 
     const authFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       const url = new URL(input instanceof Request ? input.url : String(input), globalThis.location?.href);
       const callerAuth = copyHeaders(init?.headers ?? (input instanceof Request ? input.headers : undefined)).has("authorization");
       // Not ours to authorize: sent as given (a Request is only unpacked, since next takes (url, init)).
-      const passThrough = callerAuth || !manager.mayAuthorize(url);
+      const passThrough = callerAuth || !bindings.mayAuthorize(url);
       if (passThrough && !(input instanceof Request)) return base(input, init);
 
       const request = await Replayable.from(input, init);
       if (passThrough) return base(...request.build(undefined, request.redirect));
-      let binding = manager.bindingFor(url);
-      let token = binding ? await manager.token(binding, request.signal) : undefined;
+      const found = bindings.find(url);
+      let binding = found instanceof Promise ? await found : found;
+      let token = binding ? await tokens.token(binding, request.signal) : undefined;
       let response = await send(request, binding, token);
 
       if (response.status === 401) {
         const challenge = challengeOf(response);
         if (!challenge && !token) return response;
-        manager.emit({ type: "challenge", url: resourceOf(url).href, status: 401, resourceMetadata: challenge?.resourceMetadata ?? [], ...pick(challenge) });
-        secureUrl(url.href, "resource", "protected resource URL", options.allowInsecureRequests ?? false);
+        emit({ type: "challenge", url: resourceOf(url).href, status: 401, resourceMetadata: challenge?.resourceMetadata ?? [], ...pick(challenge) });
+        secureUrl(url.href, "resource", "protected resource URL", resolved.allowInsecureRequests);
         discard(response);
-        if (binding && token) await manager.evict(binding, token.accessToken, request.signal);
-        binding = await manager.bind(url, challenge, request.signal);
-        if (challenge?.scope && options.scope === undefined) binding = manager.widen(binding, challenge.scope);
-        token = await manager.token(binding, request.signal);
-        manager.emit({ type: "retry", url: resourceOf(url).href, reason: "unauthorized" });
+        if (binding && token) await tokens.evict(binding, token.accessToken, request.signal);
+        binding = await bindings.bind(url, challenge, request.signal);
+        if (challenge?.scope && !resolved.scopeConfigured) binding = bindings.widen(binding, challenge.scope);
+        token = await tokens.token(binding, request.signal);
+        emit({ type: "retry", url: resourceOf(url).href, reason: "unauthorized" });
         response = await send(request, binding, token);
       }
 
       if (response.status === 403 && binding && token) {
         const challenge = challengeOf(response);
         if (challenge?.error === "insufficient_scope" && challenge.scope) {
-          const wider = manager.widen(binding, challenge.scope);
+          const wider = bindings.widen(binding, challenge.scope);
           if (wider.scopes.length > binding.scopes.length) {
             discard(response);
-            token = await manager.token(wider, request.signal);
-            manager.emit({ type: "retry", url: resourceOf(url).href, reason: "insufficient_scope" });
+            token = await tokens.token(wider, request.signal);
+            emit({ type: "retry", url: resourceOf(url).href, reason: "insufficient_scope" });
             response = await send(request, wider, token);
           }
         }
@@ -98,8 +114,10 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
     }
 
     return Object.assign(authFetch, {
-      getToken: async (resourceUrl?: string | URL) => publicToken(await manager.token(await manager.bindingForGetToken(resourceUrl))),
-      clearTokens: () => manager.clear(),
+      getToken: async (resourceUrl?: string | URL) => publicToken(await tokens.token(await bindings.forGetToken(resourceUrl))),
+      clearTokens: async () => {
+        await Promise.all([tokens.clear(), bindings.clear(), servers.clear()]);
+      },
     });
   };
 }
@@ -115,49 +133,4 @@ function pick(challenge: BearerChallenge | undefined): { scope?: string; error?:
 /** Frees a response we will not read. Not awaited: some bodies only settle a cancel once drained. */
 function discard(response: Response): void {
   response.body?.cancel().catch(() => {});
-}
-
-/** A request as (url, init) with its body buffered up front, so it can be sent again after a 401. */
-class Replayable {
-  private constructor(
-    readonly url: URL,
-    private readonly init: RequestInit,
-    private readonly headers: Headers,
-    private readonly body: BodyInit | null,
-  ) {}
-
-  static async from(input: string | URL | Request, init: RequestInit | undefined): Promise<Replayable> {
-    if (input instanceof Request) {
-      const request = init ? new Request(input, init) : input;
-      const body = request.body ? await request.arrayBuffer() : null;
-      return new Replayable(new URL(request.url), initOf(request), copyHeaders(request.headers), body);
-    }
-    const url = new URL(String(input), globalThis.location?.href);
-    const raw = init?.body ?? null;
-    const body = raw instanceof ReadableStream ? await new Response(raw).arrayBuffer() : raw;
-    return new Replayable(url, init ?? {}, copyHeaders(init?.headers), body);
-  }
-
-  get signal(): AbortSignal | null | undefined {
-    return this.init.signal;
-  }
-
-  get redirect(): RequestRedirect {
-    return this.init.redirect ?? "follow";
-  }
-
-  build(token: StoredToken | undefined, redirect: RequestRedirect): [string, RequestInit] {
-    const headers = new Headers(this.headers);
-    if (token) headers.set("authorization", `Bearer ${token.accessToken}`);
-    return [this.url.href, { ...this.init, headers, body: this.body, redirect }];
-  }
-
-  /** Fetch's redirect rules (fetch spec §4.4): 303, and 301/302 after POST, become GET without a body. */
-  redirectTo(url: URL, status: number): Replayable {
-    const method = (this.init.method ?? "GET").toUpperCase();
-    const toGet = (status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST");
-    const headers = new Headers(this.headers);
-    if (toGet) for (const name of ["content-type", "content-length", "content-encoding", "content-language", "content-location"]) headers.delete(name);
-    return new Replayable(url, { ...this.init, method: toGet ? "GET" : method }, headers, toGet ? null : this.body);
-  }
 }

@@ -1,9 +1,11 @@
 import type { Binding } from "./binding.js";
-import { discoverAuthorizationServer } from "./discovery/authorization-server.js";
+import { discoverAuthorizationServer, validateAuthorizationServerMetadata } from "./discovery/authorization-server.js";
 import { ClientCredentialsError } from "./errors.js";
-import { type ClientAuthenticator, chooseAuthMethod, createClientAuth, type KeyCache } from "./grant/client-auth.js";
+import { type ClientAuthenticator, chooseAuthMethod, createClientAuth, type KeyCache, type ServerAuthSupport } from "./grant/client-auth.js";
 import type { Http } from "./http.js";
-import type { ClientCredentialsEvent, ClientCredentialsOptions } from "./types.js";
+import type { ResolvedOptions } from "./options.js";
+import type { AuthorizationServerMetadata } from "./schemas.js";
+import type { StoreGuard } from "./stores/guard.js";
 
 /** Where a binding's tokens come from: the token endpoint and how to authenticate there. */
 export interface Server {
@@ -12,28 +14,32 @@ export interface Server {
   auth: ClientAuthenticator;
 }
 
+type Metadata = AuthorizationServerMetadata & { token_endpoint: string };
+
 /**
  * Authorization servers by issuer (or the configured token endpoint), from static options or
- * RFC 8414 / OIDC metadata. Past the discovery TTL metadata is refreshed in the background: an
- * authorization server that is briefly down must not break requests that hold a valid token.
+ * RFC 8414 / OIDC metadata, shared through the store when there is one. Past the discovery TTL
+ * metadata is refreshed in the background: an authorization server that is briefly down must not
+ * break requests that hold a valid token.
  */
 export class ServerDirectory {
   readonly #entries = new Map<string, { promise: Promise<Server>; until: number }>();
   readonly #keys: KeyCache = new Map();
+  readonly #storeKeys = new Set<string>();
 
   constructor(
-    private readonly options: ClientCredentialsOptions,
+    private readonly options: ResolvedOptions,
     private readonly http: Http,
-    private readonly ttlMs: number,
-    private readonly emit: (event: ClientCredentialsEvent) => void,
+    private readonly guard: StoreGuard,
   ) {}
 
   get(binding: Binding): Promise<Server> {
     const id = binding.issuer ?? this.options.tokenEndpoint ?? "";
+    const ttlMs = this.options.discoveryTtlMs;
     const entry = this.#entries.get(id);
     if (entry) {
       if (entry.until <= Date.now()) {
-        entry.until = Date.now() + this.ttlMs;
+        entry.until = Date.now() + ttlMs;
         const refreshed = this.#resolve(binding.issuer);
         refreshed.then(
           () => this.#entries.set(id, { promise: refreshed, until: entry.until }),
@@ -43,13 +49,17 @@ export class ServerDirectory {
       return entry.promise;
     }
     const promise = this.#resolve(binding.issuer);
-    this.#entries.set(id, { promise, until: Date.now() + this.ttlMs });
+    this.#entries.set(id, { promise, until: Date.now() + ttlMs });
     promise.catch(() => this.#entries.delete(id));
     return promise;
   }
 
-  clear(): void {
+  /** Forgets every server, here and (for the metadata this instance used) in the shared store. */
+  async clear(): Promise<void> {
     this.#entries.clear();
+    const keys = [...this.#storeKeys];
+    this.#storeKeys.clear();
+    await Promise.all(keys.map((key) => this.guard.delete(key)));
   }
 
   async #resolve(issuer: string | undefined): Promise<Server> {
@@ -60,17 +70,44 @@ export class ServerDirectory {
     }
     if (!issuer)
       throw new ClientCredentialsError("config", "no authorization server: set issuer or tokenEndpoint, or let discovery find one", { code: "invalid_config" });
-    const metadata = await discoverAuthorizationServer(this.http, issuer, this.emit);
+    const metadata = await this.#metadata(issuer);
     return this.#ready(new URL(metadata.token_endpoint), metadata.issuer, {
       ...(metadata.token_endpoint_auth_methods_supported ? { methods: metadata.token_endpoint_auth_methods_supported } : {}),
       ...(metadata.token_endpoint_auth_signing_alg_values_supported ? { signingAlgs: metadata.token_endpoint_auth_signing_alg_values_supported } : {}),
     });
   }
 
-  #ready(tokenEndpoint: URL, issuer: string | undefined, support: { methods?: readonly string[]; signingAlgs?: readonly string[] }): Server {
+  /** The metadata, from the shared store (checked again, as if just fetched) or from the server. */
+  async #metadata(issuer: string): Promise<Metadata> {
+    const { guard, http, options } = this;
+    if (!guard.enabled) return discoverAuthorizationServer(http, issuer, options.emit);
+    const key = await guard.key("authorization-server-metadata", [issuer]);
+    this.#storeKeys.add(key);
+    const stored = await guard.read(key, "authorization-server-metadata");
+    if (stored) {
+      try {
+        return validateAuthorizationServerMetadata(stored.data, new URL(issuer), issuer, http);
+      } catch {
+        // Not what a fresh document would have passed: fetch it again.
+      }
+    }
+    const metadata = await discoverAuthorizationServer(http, issuer, options.emit);
+    const { token_endpoint_auth_methods_supported, token_endpoint_auth_signing_alg_values_supported, grant_types_supported } = metadata;
+    const kept = {
+      issuer: metadata.issuer,
+      token_endpoint: metadata.token_endpoint,
+      token_endpoint_auth_methods_supported,
+      token_endpoint_auth_signing_alg_values_supported,
+      grant_types_supported,
+    };
+    void guard.write(key, "authorization-server-metadata", kept, Date.now() + options.discoveryTtlMs);
+    return metadata;
+  }
+
+  #ready(tokenEndpoint: URL, issuer: string | undefined, support: ServerAuthSupport): Server {
     const method = chooseAuthMethod(this.options, support);
     const auth = createClientAuth(this.options, method, support, this.#keys);
-    this.emit({ type: "discovered", issuer: issuer ?? tokenEndpoint.origin, tokenEndpoint: tokenEndpoint.href, authMethod: method });
+    this.options.emit({ type: "discovered", issuer: issuer ?? tokenEndpoint.origin, tokenEndpoint: tokenEndpoint.href, authMethod: method });
     return { tokenEndpoint, auth, ...(issuer ? { issuer } : {}) };
   }
 }

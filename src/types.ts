@@ -73,7 +73,7 @@ export type ClientCredentialsEvent =
   | { type: "challenge"; url: string; status: number; resourceMetadata: string[]; scope?: string; error?: string }
   | { type: "discovery"; kind: "resource-metadata" | "authorization-server-metadata"; url: string; status?: number; ok: boolean }
   | { type: "discovered"; issuer: string; tokenEndpoint: string; authMethod: ClientAuthMethod }
-  | { type: "cache-hit"; issuer: string; resource?: string; scope?: string; expiresAt: number }
+  | { type: "cache-hit"; issuer: string; resource?: string; scope?: string; expiresAt: number; tier: "memory" | "store" }
   | { type: "cache-miss"; issuer: string; resource?: string; scope?: string; reason: "empty" | "expiring" }
   | { type: "token-request"; tokenEndpoint: string; authMethod: ClientAuthMethod; resource?: string; scope?: string }
   | { type: "token-response"; tokenEndpoint: string; status: number; expiresAt?: number; scope?: string; ok: boolean; error?: string }
@@ -148,8 +148,15 @@ export interface ClientCredentialsOptions {
    */
   tokenEndpoint?: string;
   /**
-   * Token cache.
-   * @default memoryStore()
+   * A store shared with other instances: other clients in this process ({@link memoryStore}),
+   * other tabs (`stores/idb`) or a fleet (`stores/redis`, `stores/cloudflare`, `stores/deno`).
+   * Tokens and discovery results go there, so a fleet asks for one token and a fresh instance on
+   * a warm store sends its first request already authorized. Each instance still keeps its own
+   * in-process copy in front of the store.
+   * @default none: tokens are cached in this instance's memory only
+   * @example
+   * import { redisStore } from "mcp-client-credentials/stores/redis";
+   * withClientCredentials({ clientId, clientSecret, store: redisStore({ client: new Redis(url) }) });
    */
   store?: TokenStore;
   /**
@@ -159,10 +166,16 @@ export interface ClientCredentialsOptions {
   refreshSkewSeconds?: number;
   /**
    * Timeout of each request to the authorization server and metadata endpoints (headers and
-   * body), and of each token-store call (a store that does not answer in time is a cache miss).
+   * body).
    * @default 10000
    */
   timeoutMs?: number;
+  /**
+   * Timeout of each call to the token store. A store that does not answer in time counts as a
+   * miss (an `error` event says so); the request goes on without it.
+   * @default 2000
+   */
+  storeTimeoutMs?: number;
   /**
    * Retries of authorization-server requests on network errors, 408, 429 and 5xx
    * (honouring `Retry-After` up to 60 s).

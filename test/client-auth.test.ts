@@ -3,11 +3,16 @@ import { describe, expect, it } from "vitest";
 import { ClientCredentialsError } from "../src/errors.js";
 import { chooseAuthMethod, createClientAuth, formEncode, JWT_BEARER_ASSERTION } from "../src/grant/client-auth.js";
 import { algorithmsFor, chooseAlgorithm } from "../src/grant/key-type.js";
+import { resolveOptions } from "../src/options.js";
+import type { ClientCredentialsOptions } from "../src/types.js";
 
 const context = { issuer: "https://auth.example.com/tenant", tokenEndpoint: "https://auth.example.com/tenant/token" };
 
-async function applied(options: Parameters<typeof createClientAuth>[0], method = chooseAuthMethod(options, {}), server = {}) {
-  const auth = createClientAuth(options, method, server, new Map());
+/** The parts take options resolved once, as withClientCredentials does. */
+const resolved = (options: ClientCredentialsOptions) => resolveOptions(options);
+
+async function applied(options: ClientCredentialsOptions, method = chooseAuthMethod(resolved(options), {}), server = {}) {
+  const auth = createClientAuth(resolved(options), method, server, new Map());
   const body = new URLSearchParams({ grant_type: "client_credentials" });
   const headers = new Headers();
   await auth.apply(body, headers, context);
@@ -71,7 +76,7 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
 
   it("uses a fresh jti and iat for every assertion", async () => {
     const { privateKey } = await generateKeyPair("ES256");
-    const auth = createClientAuth({ clientId: "c", privateKey }, "private_key_jwt", {}, new Map());
+    const auth = createClientAuth(resolved({ clientId: "c", privateKey }), "private_key_jwt", {}, new Map());
     const jtis = new Set<string>();
     for (let i = 0; i < 5; i++) {
       const body = new URLSearchParams();
@@ -108,7 +113,7 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
     const { privateKey } = await generateKeyPair("ES256", { extractable: true });
     const pem = await exportPKCS8(privateKey);
     const keys = new Map();
-    const auth = createClientAuth({ clientId: "c", privateKey: pem }, "private_key_jwt", {}, keys);
+    const auth = createClientAuth(resolved({ clientId: "c", privateKey: pem }), "private_key_jwt", {}, keys);
     await auth.apply(new URLSearchParams(), new Headers(), context);
     const imported = keys.get("ES256");
     await auth.apply(new URLSearchParams(), new Headers(), context);
@@ -156,26 +161,30 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
   it("refuses a public JWK and a public CryptoKey", async () => {
     const { publicKey } = await generateKeyPair("ES256", { extractable: true });
     const publicJwk = await exportJWK(publicKey);
-    const auth = createClientAuth({ clientId: "c", privateKey: publicJwk }, "private_key_jwt", {}, new Map());
+    const auth = createClientAuth(resolved({ clientId: "c", privateKey: publicJwk }), "private_key_jwt", {}, new Map());
     await expect(auth.apply(new URLSearchParams(), new Headers(), context)).rejects.toThrow(/no private part/);
-    const auth2 = createClientAuth({ clientId: "c", privateKey: publicKey }, "private_key_jwt", {}, new Map());
+    const auth2 = createClientAuth(resolved({ clientId: "c", privateKey: publicKey }), "private_key_jwt", {}, new Map());
     await expect(auth2.apply(new URLSearchParams(), new Headers(), context)).rejects.toThrow(/public CryptoKey/);
   });
 });
 
 describe("choosing the method", () => {
   it("prefers private_key_jwt with a key and basic, then post, with a secret", () => {
-    expect(chooseAuthMethod({ clientId: "c", privateKey: "pem" }, { methods: ["client_secret_basic", "private_key_jwt"] })).toBe("private_key_jwt");
-    expect(chooseAuthMethod({ clientId: "c", clientSecret: "s" }, { methods: ["client_secret_post", "client_secret_basic"] })).toBe("client_secret_basic");
-    expect(chooseAuthMethod({ clientId: "c", clientSecret: "s" }, { methods: ["client_secret_post"] })).toBe("client_secret_post");
-    expect(chooseAuthMethod({ clientId: "c", clientSecret: "s" }, {})).toBe("client_secret_basic");
-    expect(chooseAuthMethod({ clientId: "c", clientSecret: "s", authMethod: "client_secret_post" }, { methods: ["client_secret_basic"] })).toBe(
+    expect(chooseAuthMethod(resolved({ clientId: "c", privateKey: "pem" }), { methods: ["client_secret_basic", "private_key_jwt"] })).toBe("private_key_jwt");
+    expect(chooseAuthMethod(resolved({ clientId: "c", clientSecret: "s" }), { methods: ["client_secret_post", "client_secret_basic"] })).toBe(
+      "client_secret_basic",
+    );
+    expect(chooseAuthMethod(resolved({ clientId: "c", clientSecret: "s" }), { methods: ["client_secret_post"] })).toBe("client_secret_post");
+    expect(chooseAuthMethod(resolved({ clientId: "c", clientSecret: "s" }), {})).toBe("client_secret_basic");
+    expect(chooseAuthMethod(resolved({ clientId: "c", clientSecret: "s", authMethod: "client_secret_post" }), { methods: ["client_secret_basic"] })).toBe(
       "client_secret_post",
     );
   });
 
   it("says clearly when nothing fits", () => {
-    const error = captureSync(() => chooseAuthMethod({ clientId: "c", clientSecret: "hunter2-secret" }, { methods: ["private_key_jwt", "tls_client_auth"] }));
+    const error = captureSync(() =>
+      chooseAuthMethod(resolved({ clientId: "c", clientSecret: "hunter2-secret" }), { methods: ["private_key_jwt", "tls_client_auth"] }),
+    );
     expect(error.phase).toBe("config");
     expect(error.code).toBe("unsupported_auth_method");
     expect(error.message).toMatch(/accepts private_key_jwt, tls_client_auth.*client_secret_basic or client_secret_post/);

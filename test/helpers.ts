@@ -49,17 +49,36 @@ export async function json(response: Response): Promise<Record<string, unknown>>
   return (await response.json()) as Record<string, unknown>;
 }
 
-/** A memory store that records every write, so tests can see keys, values and TTLs. */
+/** A decoded store entry: what the middleware writes (see src/stores/guard.ts). */
+export interface Entry<T = unknown> {
+  v: number;
+  kind: string;
+  exp: number;
+  data: T;
+}
+
+export function decodeEntry<T = unknown>(value: string | null | undefined): Entry<T> | undefined {
+  return typeof value === "string" ? (JSON.parse(value) as Entry<T>) : undefined;
+}
+
+/** A store value in the middleware's format, for tests that plant entries. */
+export function encodeEntry(kind: string, data: unknown, exp: number): string {
+  return JSON.stringify({ v: 1, kind, exp, data });
+}
+
+/** A memory store that records every write, so tests can see keys, entries and TTLs. */
 export function recordingStore() {
   const inner = memoryStore();
-  const writes: Array<{ key: string; value: StoredToken; ttl: number }> = [];
+  const writes: Array<{ key: string; value: string; ttl: number; entry: Entry }> = [];
   const store: TokenStore = {
     get: (key) => inner.get(key),
     set: (key, value, ttl) => {
-      writes.push({ key, value, ttl });
+      writes.push({ key, value, ttl, entry: JSON.parse(value) as Entry });
       inner.set(key, value, ttl);
     },
     delete: (key) => inner.delete(key),
   };
-  return { store, inner, writes };
+  /** Writes of tokens only (discovery results are written too when there is a store). */
+  const tokenWrites = () => writes.filter((w) => w.entry.kind === "token").map((w) => ({ key: w.key, ttl: w.ttl, token: w.entry.data as StoredToken }));
+  return { store, inner, writes, tokenWrites };
 }

@@ -43,7 +43,7 @@ export async function discoverAuthorizationServer(
       const { status, text } = await http.get(url, "discovery");
       emit({ type: "discovery", kind: "authorization-server-metadata", url: url.href, status, ok: status === 200 });
       const json = status === 200 ? parseJson(text) : undefined;
-      if (json !== undefined) return validate(json, url, issuer, http);
+      if (json !== undefined) return validateAuthorizationServerMetadata(json, url, issuer, http);
       tried.push(`${url.href} → ${status === 200 ? "200 (not JSON)" : status}`);
     } catch (error) {
       // One broken location (a redirect, a wrong document) must not hide a good one.
@@ -60,7 +60,13 @@ export async function discoverAuthorizationServer(
   );
 }
 
-function validate(json: unknown, url: URL, issuer: string, http: Http) {
+/** Checks a metadata document (fetched, or read back from a shared store) against the issuer it is for. */
+export function validateAuthorizationServerMetadata(
+  json: unknown,
+  url: URL,
+  issuer: string,
+  http: Http,
+): AuthorizationServerMetadata & { token_endpoint: string } {
   const parsed = AuthorizationServerMetadata.safeParse(json);
   if (!parsed.success) {
     throw new ClientCredentialsError("discovery", `invalid authorization server metadata (${describeIssues(parsed.error)})`, {

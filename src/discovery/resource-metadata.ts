@@ -5,7 +5,7 @@ import type { ClientCredentialsEvent } from "../types.js";
 
 const WELL_KNOWN = "/.well-known/oauth-protected-resource";
 /** A challenge may name several metadata URLs; a hostile one must not make us fetch hundreds. */
-const MAX_CHALLENGE_URLS = 4;
+export const MAX_CHALLENGE_URLS = 4;
 
 export interface DiscoveredResource {
   /** The `resource` member, verbatim: sent as the RFC 8707 resource indicator. */
@@ -55,7 +55,7 @@ export async function discoverResource(
       emit({ type: "discovery", kind: "resource-metadata", url: withoutQuery(url.href), status, ok: status === 200 });
       const json = status === 200 ? parseJson(text) : undefined;
       // A non-JSON 200 is usually a web app's catch-all page: as good as a 404.
-      if (json !== undefined) return validate(json, url, requestUrl, http);
+      if (json !== undefined) return validateResourceMetadata(json, url, requestUrl, http);
       tried.push(`${withoutQuery(url.href)} → ${status === 200 ? "200 (not JSON)" : status}`);
     } catch (error) {
       // One broken candidate (a redirect, a bad URL, a wrong document) must not hide a good one.
@@ -72,7 +72,8 @@ export async function discoverResource(
   );
 }
 
-function validate(json: unknown, metadataUrl: URL, requestUrl: URL, http: Http): DiscoveredResource {
+/** Checks a metadata document (fetched, or read back from a shared store) against the URL it is for. */
+export function validateResourceMetadata(json: unknown, metadataUrl: URL, requestUrl: URL, http: Http): DiscoveredResource {
   const parsed = ProtectedResourceMetadata.safeParse(json);
   if (!parsed.success) {
     throw new ClientCredentialsError("discovery", `invalid protected resource metadata (${describeIssues(parsed.error)})`, {

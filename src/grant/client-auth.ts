@@ -1,5 +1,6 @@
 import { ClientCredentialsError } from "../errors.js";
-import type { ClientAuthMethod, ClientCredentialsOptions } from "../types.js";
+import type { ResolvedOptions } from "../options.js";
+import type { ClientAuthMethod } from "../types.js";
 import type { SigningKey } from "./jwt.js";
 import { chooseAlgorithm } from "./key-type.js";
 
@@ -31,16 +32,17 @@ export interface ClientAuthenticator {
  * The configured method, else the best one the server lists for the credential we hold.
  * A server that omits the list is assumed to accept the method that fits the credential.
  */
-export function chooseAuthMethod(options: ClientCredentialsOptions, server: ServerAuthSupport): ClientAuthMethod {
+export function chooseAuthMethod(options: ResolvedOptions, server: ServerAuthSupport): ClientAuthMethod {
   if (options.authMethod) return options.authMethod;
-  const preferred: ClientAuthMethod[] = options.privateKey !== undefined ? ["private_key_jwt"] : ["client_secret_basic", "client_secret_post"];
+  const withKey = options.credential.kind === "key";
+  const preferred: ClientAuthMethod[] = withKey ? ["private_key_jwt"] : ["client_secret_basic", "client_secret_post"];
   if (!server.methods) return preferred[0]!;
   const fit = preferred.find((method) => server.methods?.includes(method));
   if (fit) return fit;
   throw new ClientCredentialsError(
     "config",
     `the authorization server accepts ${server.methods.join(", ") || "no client authentication methods"}; with ${
-      options.privateKey !== undefined ? "a privateKey" : "a clientSecret"
+      withKey ? "a privateKey" : "a clientSecret"
     } this client can use ${preferred.join(" or ")}`,
     { code: "unsupported_auth_method" },
   );
@@ -49,23 +51,23 @@ export function chooseAuthMethod(options: ClientCredentialsOptions, server: Serv
 /** Imported keys by algorithm: one import per key and algorithm for the life of the middleware. */
 export type KeyCache = Map<string, Promise<SigningKey>>;
 
-export function createClientAuth(options: ClientCredentialsOptions, method: ClientAuthMethod, server: ServerAuthSupport, keys: KeyCache): ClientAuthenticator {
-  const { clientId } = options;
-  if (method === "private_key_jwt") {
-    const input = options.privateKey!;
-    const alg = chooseAlgorithm(input, options.algorithm, server.signingAlgs);
+export function createClientAuth(options: ResolvedOptions, method: ClientAuthMethod, server: ServerAuthSupport, keys: KeyCache): ClientAuthenticator {
+  const { clientId, credential } = options;
+  if (credential.kind === "key") {
+    const input = credential.key;
+    const alg = chooseAlgorithm(input, credential.algorithm, server.signingAlgs);
     const key = () => {
       let imported = keys.get(alg);
       if (!imported) {
-        imported = import("./jwt.js").then(({ importSigningKey }) => importSigningKey(input, alg, options.keyId));
+        imported = import("./jwt.js").then(({ importSigningKey }) => importSigningKey(input, alg, credential.keyId));
         imported.catch(() => keys.delete(alg));
         keys.set(alg, imported);
       }
       return imported;
     };
     return {
-      method,
-      identity: async () => `${method}:${alg}:${(await key()).thumbprint}`,
+      method: "private_key_jwt",
+      identity: async () => `private_key_jwt:${alg}:${(await key()).thumbprint}`,
       redact: (text) => text,
       async apply(body, _headers, context) {
         const { signAssertion } = await import("./jwt.js");
@@ -79,7 +81,7 @@ export function createClientAuth(options: ClientCredentialsOptions, method: Clie
       },
     };
   }
-  const secret = options.clientSecret!;
+  const { secret } = credential;
   return {
     method,
     identity: async () => method,
@@ -95,9 +97,9 @@ export function createClientAuth(options: ClientCredentialsOptions, method: Clie
   };
 }
 
-function assertionAudience(setting: ClientCredentialsOptions["assertionAudience"], context: AssertionContext): string {
+function assertionAudience(setting: string, context: AssertionContext): string {
   if (setting === "token_endpoint") return context.tokenEndpoint;
-  if (setting === undefined || setting === "issuer") return context.issuer ?? context.tokenEndpoint;
+  if (setting === "issuer") return context.issuer ?? context.tokenEndpoint;
   return setting;
 }
 

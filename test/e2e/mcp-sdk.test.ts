@@ -152,10 +152,14 @@ describe("token expiry inside an MCP session", () => {
     const events: ClientCredentialsEvent[] = [];
     const { clientId, privateKey } = short.credentials.privateKeyJwt;
     // A store that believes every token lives an hour longer than it does: the server's clock wins.
-    const entries = new Map<string, StoredToken>();
+    const entries = new Map<string, string>();
     const optimistic: TokenStore = {
       get: (key) => entries.get(key),
-      set: (key, value) => void entries.set(key, { ...value, expiresAt: value.expiresAt + 3_600_000 }),
+      set: (key, value) => {
+        const entry = JSON.parse(value);
+        if (entry.kind === "token") entry.data.expiresAt = entry.exp = entry.data.expiresAt + 3_600_000;
+        entries.set(key, JSON.stringify(entry));
+      },
       delete: (key) => void entries.delete(key),
     };
     const authFetch = withClientCredentials({ clientId, privateKey, store: optimistic, onEvent: (event) => void events.push(event) })(fetch);

@@ -1,0 +1,191 @@
+import { type Binding, bind, hasStaticServer, staticBinding } from "./binding.js";
+import { sameIssuer } from "./discovery/authorization-server.js";
+import type { BearerChallenge } from "./discovery/challenge.js";
+import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
+import { ClientCredentialsError } from "./errors.js";
+import type { Http } from "./http.js";
+import type { ResolvedOptions } from "./options.js";
+import type { StoreGuard } from "./stores/guard.js";
+import { abortable, scopeList } from "./util.js";
+
+const MAX_BINDINGS = 64;
+/** A 401 for an unknown URL re-reads the shared index at most this often (another instance may have bound it). */
+const INDEX_RECHECK_MS = 1000;
+
+/**
+ * Which resource a URL belongs to: the bindings this instance discovered, the one static options
+ * describe, and (with a shared store) the ones other instances discovered, read from one index
+ * entry per client configuration so a fresh instance sends its first request already authorized.
+ */
+export class BindingRegistry {
+  readonly #options: ResolvedOptions;
+  readonly #http: Http;
+  readonly #guard: StoreGuard;
+  #bindings: Binding[] = [];
+  readonly #flights = new Map<string, Promise<Binding>>();
+  #index: { loadedAt: number; loading?: Promise<void> } = { loadedAt: Number.NEGATIVE_INFINITY };
+  #indexKey: Promise<string> | undefined;
+
+  constructor(options: ResolvedOptions, http: Http, guard: StoreGuard) {
+    this.#options = options;
+    this.#http = http;
+    this.#guard = guard;
+    this.#reset();
+  }
+
+  /** May this URL ever carry a token? With a configured resource URL, only URLs under it. */
+  mayAuthorize(url: URL): boolean {
+    const boundary = this.#options.boundary;
+    return !boundary || isUnderResource(url, boundary);
+  }
+
+  /**
+   * The binding covering `url`. Synchronous when the answer is known; a promise only while the
+   * shared store's index has not been read yet (once per discovery TTL).
+   */
+  find(url: URL): Binding | undefined | Promise<Binding | undefined> {
+    const known = this.#known(url);
+    if (known || !this.#guard.enabled || Date.now() - this.#index.loadedAt < this.#options.discoveryTtlMs) return known;
+    return this.#loadIndex().then(() => this.#known(url));
+  }
+
+  /** Discovers (once per metadata location, however many callers) and remembers a binding. */
+  async bind(url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
+    if (this.#guard.enabled && Date.now() - this.#index.loadedAt >= INDEX_RECHECK_MS) await abortable(this.#loadIndex(), signal);
+    const known = this.#known(url);
+    // A fully static binding never needs discovery; a discovered one is trusted for the TTL.
+    if (known && (known.static || Date.now() - known.boundAt < this.#options.discoveryTtlMs)) return known;
+    const named = challenge?.resourceMetadata.length ? challenge.resourceMetadata.join(" ") : undefined;
+    const binding = await this.#discover(named ?? resourceOf(url).href, url, challenge, signal);
+    // Callers sharing a metadata document may still ask for URLs it does not cover.
+    return isUnderResource(url, binding.boundary) || !named ? binding : this.#discover(resourceOf(url).href, url, challenge, signal);
+  }
+
+  /** The binding for getToken(): from a URL, or from static options alone. */
+  async forGetToken(resourceUrl: string | URL | undefined): Promise<Binding> {
+    const url = resourceUrl ?? this.#options.boundary;
+    if (url !== undefined) {
+      const parsed = this.#http.secureUrl(String(url), "config", "resourceUrl");
+      return (await this.find(parsed)) ?? this.bind(parsed, undefined);
+    }
+    if (!hasStaticServer(this.#options)) {
+      throw new ClientCredentialsError("config", "getToken() needs a resourceUrl, or resource/issuer/tokenEndpoint options", { code: "invalid_config" });
+    }
+    const { issuer } = this.#options;
+    return { boundary: new URL("about:blank"), scopes: [...this.#options.scopes], boundAt: Date.now(), ...(issuer ? { issuer } : {}) };
+  }
+
+  /** A binding like `binding` whose scopes also include `extra` (challenge scope, 403 step-up). */
+  widen(binding: Binding, extra: string): Binding {
+    const scopes = scopeList([...binding.scopes, ...scopeList(extra)]);
+    return scopes.length === binding.scopes.length ? binding : this.#remember({ ...binding, scopes });
+  }
+
+  /** Forgets every binding, in memory and in the shared index. */
+  async clear(): Promise<void> {
+    this.#flights.clear();
+    this.#reset();
+    this.#index = { loadedAt: Date.now() }; // nothing to load: the index goes next
+    if (this.#guard.enabled) await this.#guard.delete(await this.#key());
+  }
+
+  #known(url: URL): Binding | undefined {
+    let best: Binding | undefined;
+    for (const binding of this.#bindings) {
+      if (!isUnderResource(url, binding.boundary)) continue;
+      if (!best || binding.boundary.pathname.length >= best.boundary.pathname.length) best = binding;
+    }
+    return best;
+  }
+
+  #discover(flightKey: string, url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
+    let flight = this.#flights.get(flightKey);
+    if (!flight) {
+      flight = bind({ options: this.#options, http: this.#http, guard: this.#guard }, url, challenge)
+        .then((binding) => this.#remember(binding))
+        .finally(() => this.#flights.delete(flightKey));
+      flight.catch(() => {}); // every caller gets the error through its own await
+      this.#flights.set(flightKey, flight);
+    }
+    return abortable(flight, signal);
+  }
+
+  #reset(): void {
+    const fixed = staticBinding(this.#options);
+    this.#bindings = fixed ? [fixed] : [];
+  }
+
+  #remember(binding: Binding, publish = true): Binding {
+    const others = this.#bindings.filter((b) => b.boundary.href !== binding.boundary.href);
+    this.#bindings = [...others.slice(-(MAX_BINDINGS - 1)), binding];
+    if (publish && !binding.static && this.#guard.enabled) void this.#publish();
+    return binding;
+  }
+
+  #key(): Promise<string> {
+    this.#indexKey ??= this.#guard.key("bindings", this.#options.fingerprint);
+    return this.#indexKey;
+  }
+
+  /** Reads the fleet's bindings into memory (once at a time); a binding known here wins when newer. */
+  #loadIndex(): Promise<void> {
+    this.#index.loading ??= (async () => {
+      const entry = await this.#guard.read(await this.#key(), "bindings");
+      for (const binding of restoreBindings(entry?.data, this.#options, this.#http)) {
+        const current = this.#bindings.find((b) => b.boundary.href === binding.boundary.href);
+        if (!current || (!current.static && current.boundAt < binding.boundAt)) this.#remember(binding, false);
+      }
+    })().finally(() => {
+      this.#index = { loadedAt: Date.now() };
+    });
+    return this.#index.loading;
+  }
+
+  /** Read, merge, write: instances binding different resources at once rarely lose each other's work. */
+  async #publish(): Promise<void> {
+    const key = await this.#key();
+    const entry = await this.#guard.read(key, "bindings");
+    const merged = new Map<string, Binding>();
+    for (const binding of [...restoreBindings(entry?.data, this.#options, this.#http), ...this.#bindings]) {
+      const current = merged.get(binding.boundary.href);
+      if (!binding.static && (!current || current.boundAt <= binding.boundAt)) merged.set(binding.boundary.href, binding);
+    }
+    const list = [...merged.values()].slice(-MAX_BINDINGS);
+    if (list.length === 0) return;
+    const oldest = Math.min(...list.map((b) => b.boundAt));
+    const data = list.map(({ boundary, resource, issuer, scopes, boundAt }) => ({ boundary: boundary.href, resource, issuer, scopes, boundAt }));
+    await this.#guard.write(key, "bindings", data, Math.max(oldest + this.#options.discoveryTtlMs, Date.now() + 1000));
+  }
+}
+
+/**
+ * Bindings read back from a shared store, each checked as strictly as options would be: whoever
+ * can write to the store must not be able to send tokens to a URL this client would not.
+ */
+function restoreBindings(data: unknown, options: ResolvedOptions, http: Http): Binding[] {
+  if (!Array.isArray(data)) return [];
+  const bindings: Binding[] = [];
+  for (const item of data.slice(0, MAX_BINDINGS) as Array<Record<string, unknown>>) {
+    try {
+      const { boundary, resource, issuer, scopes, boundAt } = item ?? {};
+      if (typeof boundary !== "string" || typeof boundAt !== "number" || !(Date.now() - boundAt < options.discoveryTtlMs)) continue;
+      const url = http.secureUrl(boundary, "discovery", "stored resource");
+      if (url.href !== resourceOf(url).href || (options.boundary && !isUnderResource(url, options.boundary))) continue;
+      if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === "string")) continue;
+      if (resource !== undefined && typeof resource !== "string") continue;
+      if (options.resource === false ? resource !== undefined : typeof options.resource === "string" && resource !== options.resource) continue;
+      if (issuer !== undefined && (typeof issuer !== "string" || !http.secureUrl(issuer, "discovery", "stored issuer"))) continue;
+      if (options.issuer && !(typeof issuer === "string" && sameIssuer(issuer, options.issuer))) continue;
+      bindings.push({
+        boundary: url,
+        ...(resource !== undefined ? { resource } : {}),
+        ...(issuer !== undefined ? { issuer } : {}),
+        scopes: scopeList(scopes as string[]),
+        boundAt,
+      });
+    } catch {
+      // An entry a fresh discovery would not have produced: ignore it, discovery will replace it.
+    }
+  }
+  return bindings;
+}

@@ -1,0 +1,146 @@
+import type { ClientCredentialsEvent, TokenStore } from "../types.js";
+import { deadline, sha256 } from "../util.js";
+
+/** What the shared store holds besides tokens: each kind is validated again when read back. */
+export type EntryKind = "token" | "bindings" | "resource-metadata" | "authorization-server-metadata";
+
+/**
+ * Format of every value this release writes. A value with another version (an older or newer
+ * release), another kind, bad JSON or a past expiry reads as a miss and is overwritten later.
+ */
+const ENTRY_VERSION = 1;
+const KEY_PREFIX = "mcc1:";
+const MAX_MEMO_KEYS = 1024;
+/**
+ * After a failure the store is left alone this long: a store that hangs would otherwise cost a
+ * timeout on every step of a cold request (bindings, both metadata documents, the token).
+ */
+export const STORE_COOL_DOWN_MS = 5000;
+
+interface Entry {
+  v: number;
+  kind: EntryKind;
+  /** Absolute expiry, epoch ms: a store that keeps the entry too long changes nothing. */
+  exp: number;
+  data: unknown;
+}
+
+export interface GuardOptions {
+  store: TokenStore | undefined;
+  timeoutMs: number;
+  emit: (event: ClientCredentialsEvent) => void;
+}
+
+/**
+ * How the middleware talks to a shared {@link TokenStore}: hashed keys, versioned entries, a
+ * deadline on every call, and failures turned into misses plus an `error` event (then a short
+ * cool-down). Nothing here throws or rejects: a store that is down costs a miss, never a request.
+ */
+export class StoreGuard {
+  readonly #store: TokenStore | undefined;
+  readonly #timeoutMs: number;
+  readonly #emit: (event: ClientCredentialsEvent) => void;
+  readonly #keys = new Map<string, Promise<string>>();
+  #downUntil = 0;
+
+  constructor(options: GuardOptions) {
+    this.#store = options.store;
+    this.#timeoutMs = options.timeoutMs;
+    this.#emit = options.emit;
+  }
+
+  /** There is a shared store at all. */
+  get enabled(): boolean {
+    return this.#store !== undefined;
+  }
+
+  /** The store offers acquire/release, so a fleet can single-flight token requests. */
+  get locks(): boolean {
+    return typeof this.#store?.acquire === "function" && typeof this.#store.release === "function";
+  }
+
+  /** `mcc1:` + SHA-256 of the parts: fixed length, and no secret, id or URL readable in it. */
+  key(kind: EntryKind | "lock", parts: readonly unknown[]): Promise<string> {
+    const text = JSON.stringify([kind, ...parts]);
+    let key = this.#keys.get(text);
+    if (!key) {
+      key = sha256(text).then((hash) => KEY_PREFIX + hash);
+      if (this.#keys.size >= MAX_MEMO_KEYS) this.#keys.clear();
+      this.#keys.set(text, key);
+    }
+    return key;
+  }
+
+  /** The entry's data and expiry, when the store holds a current entry of this kind. */
+  async read(key: string, kind: EntryKind): Promise<{ data: unknown; expiresAt: number } | undefined> {
+    const store = this.#store;
+    if (!store) return undefined;
+    const raw = await this.#call("get", () => store.get(key));
+    return typeof raw === "string" ? decode(raw, kind) : undefined;
+  }
+
+  /** Writes an entry that stays useful until `expiresAt`; the store's TTL follows it. */
+  async write(key: string, kind: EntryKind, data: unknown, expiresAt: number): Promise<void> {
+    const store = this.#store;
+    const ttlSeconds = Math.ceil((expiresAt - Date.now()) / 1000);
+    if (!store || ttlSeconds < 1) return;
+    const value = JSON.stringify({ v: ENTRY_VERSION, kind, exp: expiresAt, data } satisfies Entry);
+    await this.#call("set", () => store.set(key, value, ttlSeconds));
+  }
+
+  async delete(key: string): Promise<void> {
+    const store = this.#store;
+    if (store) await this.#call("delete", () => store.delete(key));
+  }
+
+  /**
+   * `true`: this owner holds the lock. `false`: someone else does. `undefined`: the store has no
+   * locks or failed to answer, and the caller goes on without one. A store may hold the call
+   * while another owner has the lock, so the deadline allows for the lock's own lifetime.
+   */
+  async acquire(key: string, owner: string, ttlMs: number): Promise<boolean | undefined> {
+    const store = this.#store;
+    if (!store?.acquire || !this.locks) return undefined;
+    const acquire = store.acquire.bind(store);
+    const held = await this.#call("acquire", () => acquire(key, owner, ttlMs), ttlMs + this.#timeoutMs);
+    return typeof held === "boolean" ? held : undefined;
+  }
+
+  async release(key: string, owner: string): Promise<void> {
+    const store = this.#store;
+    if (!store?.release) return;
+    const release = store.release.bind(store);
+    await this.#call("release", () => release(key, owner));
+  }
+
+  async #call<T>(operation: string, run: () => PromiseLike<T> | T, timeoutMs = this.#timeoutMs): Promise<T | undefined> {
+    if (Date.now() < this.#downUntil) return undefined;
+    try {
+      return await deadline(Promise.resolve().then(run), timeoutMs);
+    } catch (error) {
+      if (Date.now() < this.#downUntil) return undefined; // a concurrent call already reported it
+      this.#downUntil = Date.now() + STORE_COOL_DOWN_MS;
+      // The name only: a store's message may quote the value it was given, which holds a token.
+      const name = error instanceof Error ? error.name : typeof error;
+      this.#emit({
+        type: "error",
+        phase: "token",
+        message: `token store ${operation} failed: ${name} (working without it for ${STORE_COOL_DOWN_MS / 1000} s)`,
+      });
+      return undefined;
+    }
+  }
+}
+
+function decode(raw: string, kind: EntryKind): { data: unknown; expiresAt: number } | undefined {
+  let entry: Partial<Entry> | null;
+  try {
+    entry = JSON.parse(raw) as Partial<Entry> | null;
+  } catch {
+    return undefined;
+  }
+  if (typeof entry !== "object" || entry === null || entry.v !== ENTRY_VERSION || entry.kind !== kind) return undefined;
+  const expiresAt = entry.exp;
+  if (typeof expiresAt !== "number" || !(expiresAt > Date.now())) return undefined;
+  return { data: entry.data, expiresAt };
+}
