@@ -33,6 +33,8 @@ export interface BindContext {
   options: ResolvedOptions;
   http: Http;
   guard: StoreGuard;
+  /** Shared-store keys this instance used, so clearTokens() can remove them. */
+  used: Set<string>;
 }
 
 /** True when static options say where to get tokens, so no authorization server needs choosing. */
@@ -98,6 +100,7 @@ async function resourceMetadata(context: BindContext, url: URL, challengeUrls: r
   const { guard, http, options } = context;
   if (!guard.enabled) return discoverResource(http, url, challengeUrls, options.emit);
   const key = await guard.key("resource-metadata", resourceMetadataUrls(url, challengeUrls));
+  context.used.add(key);
   const stored = await guard.read(key, "resource-metadata");
   const restored = stored && restoreResource(stored.data, url, http);
   if (restored) return restored;

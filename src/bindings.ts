@@ -25,6 +25,7 @@ export class BindingRegistry {
   readonly #flights = new Map<string, Promise<Binding>>();
   #index: { loadedAt: number; loading?: Promise<void> } = { loadedAt: Number.NEGATIVE_INFINITY };
   #indexKey: Promise<string> | undefined;
+  readonly #used = new Set<string>();
 
   constructor(options: ResolvedOptions, http: Http, guard: StoreGuard) {
     this.#options = options;
@@ -86,7 +87,10 @@ export class BindingRegistry {
     this.#flights.clear();
     this.#reset();
     this.#index = { loadedAt: Date.now() }; // nothing to load: the index goes next
-    if (this.#guard.enabled) await this.#guard.delete(await this.#key());
+    if (!this.#guard.enabled) return;
+    const keys = [await this.#key(), ...this.#used];
+    this.#used.clear();
+    await Promise.all(keys.map((key) => this.#guard.delete(key)));
   }
 
   #known(url: URL): Binding | undefined {
@@ -101,7 +105,7 @@ export class BindingRegistry {
   #discover(flightKey: string, url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
     let flight = this.#flights.get(flightKey);
     if (!flight) {
-      flight = bind({ options: this.#options, http: this.#http, guard: this.#guard }, url, challenge)
+      flight = bind({ options: this.#options, http: this.#http, guard: this.#guard, used: this.#used }, url, challenge)
         .then((binding) => this.#remember(binding))
         .finally(() => this.#flights.delete(flightKey));
       flight.catch(() => {}); // every caller gets the error through its own await
@@ -173,6 +177,8 @@ function restoreBindings(data: unknown, options: ResolvedOptions, http: Http): B
       if (url.href !== resourceOf(url).href || (options.boundary && !isUnderResource(url, options.boundary))) continue;
       if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === "string")) continue;
       if (resource !== undefined && typeof resource !== "string") continue;
+      // Discovered bindings cover exactly their resource; only options may say otherwise.
+      if (options.resource === undefined && !options.boundary && (typeof resource !== "string" || resourceOf(new URL(resource)).href !== url.href)) continue;
       if (options.resource === false ? resource !== undefined : typeof options.resource === "string" && resource !== options.resource) continue;
       if (issuer !== undefined && (typeof issuer !== "string" || !http.secureUrl(issuer, "discovery", "stored issuer"))) continue;
       if (options.issuer && !(typeof issuer === "string" && sameIssuer(issuer, options.issuer))) continue;

@@ -44,8 +44,28 @@ export function scopeList(scope: string | readonly string[] | undefined): string
 
 /** SHA-256, base64url: fixed-length keys that are safe in Redis, KV and IndexedDB. */
 export async function sha256(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
+}
+
+export function base64url(bytes: Uint8Array): string {
   let binary = "";
-  for (const byte of digest) binary += String.fromCharCode(byte);
+  for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Decodes base64 or base64url (padding optional); `undefined` for anything else. */
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) return undefined;
+  try {
+    const binary = atob(
+      text
+        .replace(/-/g, "+")
+        .replace(/_/g, "/")
+        .replace(/=+$/, "")
+        .padEnd(Math.ceil(text.replace(/=+$/, "").length / 4) * 4, "="),
+    );
+    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
 }

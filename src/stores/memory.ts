@@ -11,6 +11,9 @@ export interface MemoryStoreOptions {
 
 /** A {@link TokenStore} that lives in this process, with its size and a way to empty it. */
 export interface MemoryStore extends TokenStore {
+  get(key: string): string | undefined;
+  set(key: string, value: string, ttlSeconds: number): void;
+  delete(key: string): void;
   acquire(key: string, owner: string, ttlMs: number): boolean;
   release(key: string, owner: string): void;
   /** Forgets every entry and lock. */

@@ -1,0 +1,136 @@
+import { delay, HttpResponse, http } from "msw";
+import { describe, expect, it } from "vitest";
+import { memoryStore, type TokenStore, withClientCredentials } from "../src/index.js";
+import { faults } from "../src/msw/index.js";
+import { CLIENT_ID, CLIENT_SECRET, collectEvents, rejection, useMockServer } from "./helpers.js";
+
+// Two tiers and single-flight across instances that share a store. A fleet in one process: each
+// withClientCredentials() instance has its own memory tier, as separate processes would.
+const { mock: install } = useMockServer();
+const options = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
+const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+
+/** A store that counts calls per method and can hide its locks. */
+function countingStore({ locks = true } = {}) {
+  const inner = memoryStore();
+  const calls = { get: 0, set: 0, delete: 0, acquire: 0, release: 0 };
+  const store: TokenStore = {
+    get: (key) => (calls.get++, inner.get(key)),
+    set: (key, value, ttl) => (calls.set++, inner.set(key, value, ttl)),
+    delete: (key) => (calls.delete++, inner.delete(key)),
+    ...(locks
+      ? {
+          acquire: (key: string, owner: string, ttl: number) => (calls.acquire++, inner.acquire(key, owner, ttl)),
+          release: (key: string, owner: string) => (calls.release++, inner.release(key, owner)),
+        }
+      : {}),
+  };
+  return { store, inner, calls };
+}
+
+describe("a fleet sharing one store", () => {
+  it("5 cold instances × 20 concurrent calls: one token request in all", async () => {
+    const mock = install();
+    mock.fault("token", faults.delay(100), Infinity); // every instance reaches the token step while the first is out
+    const { store } = countingStore();
+    const fleet = Array.from({ length: 5 }, () => withClientCredentials({ ...options, store })(fetch));
+    const responses = await Promise.all(fleet.flatMap((authFetch) => Array.from({ length: 20 }, () => authFetch(mock.resource, { method: "POST", body }))));
+    expect(responses.map((r) => r.status)).toEqual(Array(100).fill(200));
+    expect(mock.requestsTo("token")).toHaveLength(1);
+    const sent = new Set(mock.requestsTo("resource").flatMap((r) => (r.headers.authorization ? [r.headers.authorization] : [])));
+    expect(sent).toEqual(new Set([`Bearer ${mock.tokens[0]!.accessToken}`]));
+  });
+
+  it("without locks, instances started later reuse the stored token (no single-flight, still shared)", async () => {
+    const mock = install();
+    const { store } = countingStore({ locks: false });
+    for (let i = 0; i < 3; i++) expect((await withClientCredentials({ ...options, store })(fetch)(mock.resource)).status).toBe(200);
+    expect(mock.requestsTo("token")).toHaveLength(1);
+  });
+
+  it("a fresh instance on a warm store sends its first request already authorized: no 401, no discovery, no token request", async () => {
+    const mock = install();
+    const { store } = countingStore();
+    await withClientCredentials({ ...options, store })(fetch)(mock.resource);
+    mock.clearRequests();
+    const { events, onEvent } = collectEvents();
+    const fresh = withClientCredentials({ ...options, store, onEvent })(fetch);
+    expect((await fresh(mock.resource, { method: "POST", body })).status).toBe(200);
+    expect(mock.requests.map((r) => [r.endpoint, Boolean(r.headers.authorization)])).toEqual([["resource", true]]);
+    expect(events.filter((e) => e.type === "cache-hit").map((e) => e.type === "cache-hit" && e.tier)).toEqual(["store"]);
+  });
+
+  it("a call holding a fresh token never touches the store", async () => {
+    const mock = install();
+    const { store, calls } = countingStore();
+    const authFetch = withClientCredentials({ ...options, store })(fetch);
+    await authFetch(mock.resource);
+    const before = { ...calls };
+    for (let i = 0; i < 10; i++) await authFetch(mock.resource);
+    expect(calls).toEqual(before);
+  });
+
+  it("a lock holder that never releases: a waiter takes over once the lock expires", async () => {
+    const mock = install();
+    const { store, inner } = countingStore();
+    let ghost = true;
+    const haunted: TokenStore = {
+      ...store,
+      // The first lock asked for is already held by an instance that died (600 ms left on it).
+      acquire: (key, owner, ttl) => {
+        if (ghost) {
+          ghost = false;
+          inner.acquire(key, "dead-instance", 600);
+        }
+        return inner.acquire(key, owner, ttl);
+      },
+    };
+    const started = Date.now();
+    expect((await withClientCredentials({ ...options, store: haunted })(fetch)(mock.resource)).status).toBe(200);
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(550);
+    expect(waited).toBeLessThan(5_000);
+    expect(mock.requestsTo("token")).toHaveLength(1);
+  });
+
+  it("a holder whose token request fails releases at once: a waiting instance tries itself", async () => {
+    let first = true;
+    const mock = install(
+      {},
+      http.post("https://auth.example.com/token", async () => {
+        if (!first) return undefined;
+        first = false;
+        await delay(150); // long enough for the second instance to be waiting on the lock
+        return HttpResponse.json({ error: "temporarily_unavailable" }, { status: 400 });
+      }),
+    );
+    const { store } = countingStore();
+    const a = withClientCredentials({ ...options, store })(fetch);
+    const b = withClientCredentials({ ...options, store })(fetch);
+    const [failed, succeeded] = await Promise.allSettled([a(mock.resource), delay(30).then(() => b(mock.resource))]);
+    expect(failed.status).toBe("rejected");
+    expect(succeeded.status === "fulfilled" && succeeded.value.status).toBe(200);
+    expect(mock.tokens).toHaveLength(1);
+  });
+
+  it("a 401 for the fleet's token: each instance evicts it, one new token replaces it everywhere", async () => {
+    const mock = install();
+    const { store } = countingStore();
+    const fleet = Array.from({ length: 3 }, () => withClientCredentials({ ...options, store })(fetch));
+    for (const authFetch of fleet) await authFetch(mock.resource);
+    expect(mock.tokens).toHaveLength(1);
+    mock.revoke(mock.tokens[0]!.accessToken);
+    const statuses = await Promise.all(fleet.map((authFetch) => authFetch(mock.resource).then((r) => r.status)));
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(mock.tokens).toHaveLength(2);
+  });
+
+  it("each instance's own failures stay its own: a token error reaches every waiting caller as a typed error", async () => {
+    const mock = install({ clients: [{ clientId: CLIENT_ID, clientSecret: "something else" }] });
+    const { store } = countingStore();
+    const fleet = Array.from({ length: 3 }, () => withClientCredentials({ ...options, store, retries: 0 })(fetch));
+    const errors = await Promise.all(fleet.map((authFetch) => rejection(authFetch(mock.resource))));
+    for (const error of errors) expect(error).toMatchObject({ phase: "token", code: "invalid_client" });
+    expect(mock.requestsTo("token").length).toBeLessThanOrEqual(3);
+  });
+});
