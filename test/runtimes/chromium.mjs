@@ -2,7 +2,10 @@
 // runs in a page AND in a dedicated module Web Worker, both served from their own 127.0.0.1 port,
 // so every call to the auth server / resource is cross-origin (CORS preflights included).
 //   node test/runtimes/chromium.mjs '{"baseUrl":"…","echoUrl":"…"}'
-// Prints two summaries: chromium-page and chromium-worker.
+// Prints two summaries: chromium-page and chromium-worker. Then, in the same origin, the idbStore
+// checks (chromium/idb-checks.mjs): chromium-page-idb, chromium-worker-idb (the store contract with
+// real Web Locks and with lock records), chromium-idb-cross (page ↔ workers ↔ tabs) and
+// chromium-idb-tokens (the middleware sharing one token across them). Those have their own counts.
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import http from "node:http";
@@ -10,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { bundle } from "./bundle.mjs";
+import { IDB_LABELS, runIdbChecks } from "./chromium/idb-checks.mjs";
 import { crashed, formatSummary } from "./report.mjs";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -58,13 +62,23 @@ const print = (label, summary) => {
 let context;
 let site;
 let profile;
+let printed = false;
 try {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  const [pageBundle, workerBundle] = await Promise.all([
+  const [pageBundle, workerBundle, idbPageBundle, idbWorkerBundle, idbServiceWorkerBundle] = await Promise.all([
     bundle("test/runtimes/chromium/page.mjs", { outfile: "chromium-page.js", format: "esm", conditions: ["browser"] }),
     bundle("test/runtimes/chromium/worker.mjs", { outfile: "chromium-worker.js", format: "esm", conditions: ["worker", "browser"] }),
+    bundle("test/runtimes/chromium/idb-page.mjs", { outfile: "chromium-idb-page.js", format: "esm", conditions: ["browser"] }),
+    bundle("test/runtimes/chromium/idb-worker.mjs", { outfile: "chromium-idb-worker.js", format: "esm", conditions: ["worker", "browser"] }),
+    bundle("test/runtimes/chromium/idb-sw.mjs", { outfile: "chromium-idb-sw.js", format: "esm", conditions: ["worker", "browser"] }),
   ]);
-  site = await serve({ "/page.js": pageBundle, "/worker.js": workerBundle });
+  site = await serve({
+    "/page.js": pageBundle,
+    "/worker.js": workerBundle,
+    "/idb-page.js": idbPageBundle,
+    "/idb-worker.js": idbWorkerBundle,
+    "/idb-sw.js": idbServiceWorkerBundle,
+  });
   profile = await mkdtemp(path.join(os.tmpdir(), "mcc-chromium-"));
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   const page = context.pages()[0] ?? (await context.newPage());
@@ -105,9 +119,16 @@ try {
   }
   print("chromium-page", pageSummary);
   print("chromium-worker", workerSummary);
+  printed = true;
+
+  // After the portable suite, so its timings are not disturbed; same page, same origin.
+  const idb = await runIdbChecks({ context, page, origin: site.origin, baseUrl, version: browserVersion, log: (line) => console.log(line) }).catch((error) =>
+    Object.fromEntries(IDB_LABELS.map((label) => [label, crashed(label, error)])),
+  );
+  for (const label of IDB_LABELS) print(label, idb[label] ?? crashed(label, "no summary"));
 } catch (error) {
-  print("chromium-page", crashed("chromium-page", error));
-  print("chromium-worker", crashed("chromium-worker", error));
+  const labels = printed ? IDB_LABELS : ["chromium-page", "chromium-worker", ...IDB_LABELS];
+  for (const label of labels) print(label, crashed(label, error));
 } finally {
   await context?.close().catch(() => {});
   site?.server.close();
