@@ -105,7 +105,7 @@ async function resourceMetadata(context: BindContext, url: URL, challengeUrls: r
   const restored = stored && restoreResource(stored.data, url, http);
   if (restored) return restored;
   const discovered = await discoverResource(http, url, challengeUrls, options.emit);
-  void guard.write(key, "resource-metadata", discovered, Date.now() + options.discoveryTtlMs);
+  await guard.write(key, "resource-metadata", discovered, Date.now() + options.discoveryTtlMs);
   return discovered;
 }
 

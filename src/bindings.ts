@@ -77,7 +77,7 @@ export class BindingRegistry {
   }
 
   /** A binding like `binding` whose scopes also include `extra` (challenge scope, 403 step-up). */
-  widen(binding: Binding, extra: string): Binding {
+  async widen(binding: Binding, extra: string): Promise<Binding> {
     const scopes = scopeList([...binding.scopes, ...scopeList(extra)]);
     return scopes.length === binding.scopes.length ? binding : this.#remember({ ...binding, scopes });
   }
@@ -119,11 +119,16 @@ export class BindingRegistry {
     this.#bindings = fixed ? [fixed] : [];
   }
 
-  #remember(binding: Binding, publish = true): Binding {
+  /** Keeps the binding here and, awaited (serverless runtimes may cancel what is left running), in the shared index. */
+  async #remember(binding: Binding): Promise<Binding> {
+    this.#keep(binding);
+    if (!binding.static && this.#guard.enabled) await this.#publish();
+    return binding;
+  }
+
+  #keep(binding: Binding): void {
     const others = this.#bindings.filter((b) => b.boundary.href !== binding.boundary.href);
     this.#bindings = [...others.slice(-(MAX_BINDINGS - 1)), binding];
-    if (publish && !binding.static && this.#guard.enabled) void this.#publish();
-    return binding;
   }
 
   #key(): Promise<string> {
@@ -137,7 +142,7 @@ export class BindingRegistry {
       const entry = await this.#guard.read(await this.#key(), "bindings");
       for (const binding of restoreBindings(entry?.data, this.#options, this.#http)) {
         const current = this.#bindings.find((b) => b.boundary.href === binding.boundary.href);
-        if (!current || (!current.static && current.boundAt < binding.boundAt)) this.#remember(binding, false);
+        if (!current || (!current.static && current.boundAt < binding.boundAt)) this.#keep(binding);
       }
     })().finally(() => {
       this.#index = { loadedAt: Date.now() };

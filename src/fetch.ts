@@ -70,7 +70,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         discard(response);
         if (binding && token) await tokens.evict(binding, token.accessToken, request.signal);
         binding = await bindings.bind(url, challenge, request.signal);
-        if (challenge?.scope && !resolved.scopeConfigured) binding = bindings.widen(binding, challenge.scope);
+        if (challenge?.scope && !resolved.scopeConfigured) binding = await bindings.widen(binding, challenge.scope);
         token = await tokens.token(binding, request.signal);
         emit({ type: "retry", url: resourceOf(url).href, reason: "unauthorized" });
         response = await send(request, binding, token);
@@ -79,7 +79,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       if (response.status === 403 && binding && token) {
         const challenge = challengeOf(response);
         if (challenge?.error === "insufficient_scope" && challenge.scope) {
-          const wider = bindings.widen(binding, challenge.scope);
+          const wider = await bindings.widen(binding, challenge.scope);
           if (wider.scopes.length > binding.scopes.length) {
             discard(response);
             token = await tokens.token(wider, request.signal);

@@ -100,7 +100,7 @@ export class ServerDirectory {
       token_endpoint_auth_signing_alg_values_supported,
       grant_types_supported,
     };
-    void guard.write(key, "authorization-server-metadata", kept, Date.now() + options.discoveryTtlMs);
+    await guard.write(key, "authorization-server-metadata", kept, Date.now() + options.discoveryTtlMs);
     return metadata;
   }
 

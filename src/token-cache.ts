@@ -154,11 +154,11 @@ export class TokenCache {
     }
     if (generation === this.#generation) {
       this.#remember(key, token);
-      // Callers get their token now; the fleet gets it once it is stored, then the lock goes.
-      void this.#guard.write(key, "token", token, token.expiresAt).then(() => lock && this.#guard.release(lock.key, lock.owner));
-    } else if (lock) {
-      void this.#guard.release(lock.key, lock.owner);
+      // Awaited: serverless runtimes may cancel or freeze work left running after the response,
+      // and the fleet must find the token in the store by the time the lock goes.
+      await this.#guard.write(key, "token", token, token.expiresAt);
     }
+    if (lock) await this.#guard.release(lock.key, lock.owner);
     return token;
   }
 

@@ -1,4 +1,4 @@
-// The portable end-to-end suite: plain ESM JavaScript, no imports. It runs unchanged in Node,
+// The portable end-to-end suite: plain ESM JavaScript, importing only the store contract beside it. It runs unchanged in Node,
 // Deno, Bun, workerd, the Vercel edge runtime, a Chromium page and a Chromium Web Worker.
 //
 //   import { run } from "./suite.js";
@@ -10,6 +10,8 @@
 // (another origin). Only Web APIs are used: fetch, URL, Headers, WebCrypto, TextEncoder,
 // AbortController, setTimeout. Every test creates its own tenant (authorization server +
 // resource) through the control API, so tests and runtimes never share state.
+
+import { storeContract } from "./store-contract.js";
 
 /** Test-only RSA key (PKCS#8 PEM, as `openssl genpkey -algorithm RSA` writes it) and its public JWK. */
 const RSA_PKCS8_PEM = `-----BEGIN PRIVATE KEY-----
@@ -490,6 +492,40 @@ export const tests = [
   },
 ];
 
+/** Stores every runtime has: the contract on memoryStore and on sealedStore, and a fleet sharing one. */
+function storeTests(lib) {
+  const sealingKey = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  const contract = (name, createStore) => storeContract({ createStore, locks: true }).map((test) => ({ name: `${name}: ${test.name}`, fn: () => test.fn() }));
+  return [
+    ...contract("memoryStore", () => lib.memoryStore()),
+    ...contract("sealedStore(memoryStore)", () => lib.sealedStore(lib.memoryStore(), sealingKey())),
+    {
+      name: "a fleet of 4 instances sharing a sealed store: one token request; a fresh instance on the warm store sends its first call authorized",
+      async fn(t) {
+        const tenant = await t.tenant([{ clientId: "fleet", clientSecret: "fleet-secret" }]);
+        await tenant.fault("token", { kind: "delay", ms: 100 }, 1); // every instance reaches the token step while it is out
+        const store = t.lib.sealedStore(t.lib.memoryStore(), sealingKey());
+        const instance = () => t.lib.withClientCredentials({ clientId: "fleet", clientSecret: "fleet-secret", store })(fetch);
+        const fleet = Array.from({ length: 4 }, instance);
+        await Promise.all(fleet.flatMap((authFetch) => [callResource(authFetch, tenant.resource, "fleet"), callResource(authFetch, tenant.resource, "fleet")]));
+        let counts = await tenant.counts();
+        assertEqual(counts.token, 1, "token requests for the cold fleet");
+        const before = counts;
+        await callResource(instance(), tenant.resource, "fleet");
+        counts = await tenant.counts();
+        assertEqual(counts.token - before.token, 0, "token requests of the warm instance");
+        assertEqual(counts.resourceMetadata - before.resourceMetadata, 0, "protected resource metadata requests of the warm instance");
+        assertEqual(counts.authorizationServerMetadata - before.authorizationServerMetadata, 0, "AS metadata requests of the warm instance");
+        assertEqual(
+          counts.resource - counts.resourceAuthorized - (before.resource - before.resourceAuthorized),
+          0,
+          "unauthorized resource requests of the warm instance",
+        );
+      },
+    },
+  ];
+}
+
 /** Describes the runtime the suite runs in, for the report. */
 export function runtimeName() {
   const g = globalThis;
@@ -510,7 +546,7 @@ export async function run({ lib, baseUrl, echoUrl, ci = false, log = () => {}, t
   if (!lib || typeof lib.withClientCredentials !== "function") throw new TypeError("run({ lib }) needs the built package");
   if (!baseUrl || !echoUrl) throw new TypeError("run() needs baseUrl and echoUrl");
   const results = [];
-  for (const test of tests) {
+  for (const test of [...tests, ...storeTests(lib)]) {
     if (filter && !test.name.includes(filter)) continue;
     const t = context({ lib, baseUrl, echoUrl });
     const started = Date.now();
