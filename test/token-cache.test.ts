@@ -14,14 +14,18 @@ const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
 function countingStore({ locks = true } = {}) {
   const inner = memoryStore();
   const calls = { get: 0, set: 0, delete: 0, acquire: 0, release: 0 };
+  const count = <T>(name: keyof typeof calls, result: T): T => {
+    calls[name]++;
+    return result;
+  };
   const store: TokenStore = {
-    get: (key) => (calls.get++, inner.get(key)),
-    set: (key, value, ttl) => (calls.set++, inner.set(key, value, ttl)),
-    delete: (key) => (calls.delete++, inner.delete(key)),
+    get: (key) => count("get", inner.get(key)),
+    set: (key, value, ttl) => count("set", inner.set(key, value, ttl)),
+    delete: (key) => count("delete", inner.delete(key)),
     ...(locks
       ? {
-          acquire: (key: string, owner: string, ttl: number) => (calls.acquire++, inner.acquire(key, owner, ttl)),
-          release: (key: string, owner: string) => (calls.release++, inner.release(key, owner)),
+          acquire: (key: string, owner: string, ttl: number) => count("acquire", inner.acquire(key, owner, ttl)),
+          release: (key: string, owner: string) => count("release", inner.release(key, owner)),
         }
       : {}),
   };

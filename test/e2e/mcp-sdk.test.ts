@@ -5,7 +5,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { applyMiddlewares, createMiddleware, type RequestLogger, withLogging } from "@modelcontextprotocol/sdk/client/middleware.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ClientCredentialsEvent, type ClientCredentialsOptions, type StoredToken, type TokenStore, withClientCredentials } from "../../src/index.js";
+import { type ClientCredentialsEvent, type ClientCredentialsOptions, type TokenStore, withClientCredentials } from "../../src/index.js";
 import { type Stack, start as startStack } from "./servers/stack.mjs";
 
 let stack: Stack;

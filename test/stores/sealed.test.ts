@@ -16,7 +16,13 @@ describe("sealedStore", () => {
     const mock = install();
     const inner = memoryStore();
     const keys: string[] = [];
-    const spy = { ...inner, set: (key: string, value: string, ttl: number) => (keys.push(key), inner.set(key, value, ttl)) };
+    const spy = {
+      ...inner,
+      set: (key: string, value: string, ttl: number) => {
+        keys.push(key);
+        inner.set(key, value, ttl);
+      },
+    };
     await withClientCredentials({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, store: sealedStore(spy, randomKey()) })(fetch)(mock.resource);
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) {
