@@ -84,6 +84,12 @@ try {
       "dist/index.d.cts",
       "dist/msw/index.js",
       "dist/msw/index.cjs",
+      ...["idb", "redis", "cloudflare", "deno"].flatMap((store) => [
+        `dist/stores/${store}.js`,
+        `dist/stores/${store}.cjs`,
+        `dist/stores/${store}.d.ts`,
+        `dist/stores/${store}.d.cts`,
+      ]),
       "package.json",
     ]) {
       if (!files.includes(needed)) throw new Error(`${needed} missing from the tarball`);
@@ -94,12 +100,14 @@ try {
   await check("the ESM library has no node: imports and no require()", async () => {
     const dist = path.join(ROOT, "dist");
     const offenders = [];
-    for (const file of await readdir(dist)) {
-      if (!file.endsWith(".js")) continue;
+    const files = (await readdir(dist, { recursive: true })).filter((file) => file.endsWith(".js"));
+    for (const file of files) {
       const text = await readFile(path.join(dist, file), "utf8");
       if (/from\s*["']node:|import\(\s*["']node:|\brequire\(/.test(text)) offenders.push(file);
     }
     if (offenders.length) throw new Error(`node-only code in ${offenders.join(", ")}`);
+    if (!files.includes(path.join("stores", "redis.js"))) throw new Error("dist/stores/*.js not checked");
+    return `${files.length} files`;
   });
 
   const project = path.join(tmp, "consumer");
@@ -181,6 +189,37 @@ try {
     smoke("smoke.mjs", flow(`await import("${pkg.name}")`, `await import("${pkg.name}/msw")`)),
   );
 
+  // Every store subpath loads both ways and exposes its functions; two instances share a sealed memory store.
+  const stores = (load) => `
+    const assert = (c, m) => { if (!c) throw new Error(m); };
+    const expected = { idb: ["idbStore"], redis: ["redisStore"], cloudflare: ["kvStore", "durableObjectStore", "TokenStoreDurableObject"], deno: ["denoKvStore"] };
+    for (const [store, names] of Object.entries(expected)) {
+      const mod = ${load("`${name}/stores/${store}`")};
+      for (const n of names) assert(typeof mod[n] === "function", store + ": " + n + " is " + typeof mod[n]);
+    }
+    const { withClientCredentials, memoryStore, sealedStore } = ${load("name")};
+    const env = JSON.parse(process.env.SMOKE);
+    const store = sealedStore(memoryStore(), "${Buffer.alloc(32, 7).toString("base64")}");
+    for (let i = 0; i < 3; i++) {
+      const response = await withClientCredentials({ clientId: "smoke-secret", clientSecret: "smoke s3cret", store })(fetch)(env.resource);
+      assert(response.status === 200, "status " + response.status);
+    }
+    const counts = await (await fetch(env.counts)).json();
+    assert(counts.token === 1, "expected 1 token request for 3 instances sharing a store, got " + counts.token);
+    console.log("smoke ok");
+  `;
+
+  await check("store subpaths with require(): idb, redis, cloudflare, deno; sealedStore(memoryStore()) shared by 3 instances", () =>
+    smoke(
+      "stores.cjs",
+      `const name = "${pkg.name}"; (async () => {${stores((spec) => `require(${spec})`)}})().catch((e) => { console.error(e); process.exit(1); });`,
+    ),
+  );
+
+  await check("store subpaths with import(): idb, redis, cloudflare, deno; sealedStore(memoryStore()) shared by 3 instances", () =>
+    smoke("stores.mjs", `const name = "${pkg.name}";${stores((spec) => `await import(${spec})`)}`),
+  );
+
   await check("CommonJS: require('mcp-client-credentials/package.json') and the exports map", async () => {
     await writeFile(
       path.join(project, "exports.cjs"),
@@ -211,6 +250,16 @@ try {
         files: ["check.mts", "check.cts"],
       }),
     );
+    // The store subpaths type-check for consumers too, and their results are TokenStores.
+    const storeTypes = `
+      import { memoryStore, sealedStore, type TokenStore } from "${pkg.name}";
+      import { idbStore } from "${pkg.name}/stores/idb";
+      import { redisStore } from "${pkg.name}/stores/redis";
+      import { kvStore, durableObjectStore, TokenStoreDurableObject } from "${pkg.name}/stores/cloudflare";
+      import { denoKvStore } from "${pkg.name}/stores/deno";
+      const stores: Array<(...args: never[]) => TokenStore> = [idbStore, redisStore, kvStore, durableObjectStore, denoKvStore, memoryStore];
+      const sealed: TokenStore = sealedStore(memoryStore(), new Uint8Array(32));
+      void stores; void sealed; void TokenStoreDurableObject;`;
     const body = (errorImport) => `
       const authFetch = withClientCredentials({ clientId: "x", clientSecret: "y" })(fetch);
       const token: Promise<AccessToken> = authFetch.getToken("https://mcp.example.com/mcp");
@@ -220,12 +269,12 @@ try {
     await writeFile(
       path.join(project, "check.mts"),
       `import { withClientCredentials, ClientCredentialsError, type AccessToken } from "${pkg.name}";
-       import { createMcpAuthMock, type McpAuthMock } from "${pkg.name}/msw";${body("")}`,
+       import { createMcpAuthMock, type McpAuthMock } from "${pkg.name}/msw";${body("")}${storeTypes}`,
     );
     await writeFile(
       path.join(project, "check.cts"),
       `import { withClientCredentials, ClientCredentialsError, type AccessToken } from "${pkg.name}";
-       import { createMcpAuthMock, type McpAuthMock } from "${pkg.name}/msw";${body("")}\nexport {};`,
+       import { createMcpAuthMock, type McpAuthMock } from "${pkg.name}/msw";${body("")}${storeTypes}\nexport {};`,
     );
     // skipLibCheck is off so our own .d.ts/.d.cts are checked; msw's declarations have errors of
     // their own under node16 CJS (they import the ESM-only "rettime"), which are not ours to judge.
