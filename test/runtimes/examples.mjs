@@ -72,7 +72,7 @@ function checkPrinted(stdout, clientId) {
   checkAnswer(Number(match[1]), match[2], clientId);
 }
 
-const EXAMPLE_FILES = ["cloudflare-worker.js", "deno.js", "bun.js", "vercel-edge.js", "browser-worker.js"];
+const EXAMPLE_FILES = ["cloudflare-worker.js", "cloudflare-durable-object.js", "deno.js", "bun.js", "vercel-edge.js", "browser-worker.js"];
 
 const examples = [
   {
@@ -116,6 +116,43 @@ const examples = [
       }
       const counts = await t.counts();
       assert(counts.token === 1, `token requests: ${counts.token}, expected 1 (cached across requests)`);
+    },
+  },
+  {
+    name: "Cloudflare Workers sharing a Durable Object token store (workerd): 2 Workers × 5 concurrent cold requests → one token",
+    async fn() {
+      const t = await tenant([{ clientId: "do-worker", clientSecret: "do-worker-secret" }]);
+      const scriptPath = await bundle("test/runtimes/examples/cloudflare-durable-object.js", {
+        outfile: "example-cloudflare-durable-object.mjs",
+        format: "esm",
+        conditions: ["workerd", "worker", "browser"],
+      });
+      const bindings = { MCP_CLIENT_ID: "do-worker", MCP_CLIENT_SECRET: "do-worker-secret", MCP_SERVER_URL: t.resource };
+      const worker = (name, durableObjects) => ({
+        name,
+        modules: true,
+        scriptPath,
+        modulesRules: [{ type: "ESModule", include: ["**/*.js", "**/*.mjs"] }],
+        compatibilityDate: "2025-09-01",
+        bindings,
+        durableObjects,
+      });
+      // Two Workers, as two deployments would be: "a" defines the class, "b" binds it by script name.
+      const mf = new Miniflare({
+        workers: [worker("a", { TOKENS: "TokenStoreDurableObject" }), worker("b", { TOKENS: { className: "TokenStoreDurableObject", scriptName: "a" } })],
+      });
+      try {
+        const workers = [await mf.getWorker("a"), await mf.getWorker("b")];
+        const call = async (w) => {
+          const response = await w.fetch("http://worker.local/");
+          checkAnswer(response.status, await response.text(), "do-worker");
+        };
+        await Promise.all(workers.flatMap((w) => Array.from({ length: 5 }, () => call(w))));
+      } finally {
+        await mf.dispose();
+      }
+      const counts = await t.counts();
+      assert(counts.token === 1, `token requests: ${counts.token}, expected 1 for both Workers`);
     },
   },
   {
