@@ -117,8 +117,8 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     async get(key) {
       const reply = await commands.get(name(key));
       const value = text(reply);
-      if (value === null || kind !== "upstash") return value;
-      return value.slice(1); // the "~" UPSTASH_GET put there
+      // Drop the "~" UPSTASH_GET put there.
+      return kind === "upstash" && value?.startsWith("~") ? value.slice(1) : value;
     },
     async set(key, value, ttlSeconds) {
       await commands.setEx(name(key), value, Math.max(1, Math.ceil(ttlSeconds)));
