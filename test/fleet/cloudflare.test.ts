@@ -7,18 +7,8 @@ import path from "node:path";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeContract } from "../portable/store-contract.js";
-import {
-  bundleWorker,
-  type Counts,
-  countsOf,
-  createTenant,
-  delta,
-  type LoopbackServer,
-  moduleWorker,
-  post,
-  startLoopback,
-  type Tenant,
-} from "./cloudflare/harness.js";
+import { bundleWorker, moduleWorker, post } from "./cloudflare/harness.js";
+import { createTenant, delta, type LoopbackServer, NOTHING, startServer, type Tenant, type TenantCounts, tenantCounts, warmCost } from "./tenants.mjs";
 
 const KV_ID = "mcc-tokens";
 const DO_CLASS = "TokenStoreDurableObject";
@@ -204,7 +194,7 @@ async function calls(mf: Miniflare, worker: string, n: number): Promise<Call[]> 
   return Promise.all(Array.from({ length: n }, () => post<Call>(mf, worker, "/call")));
 }
 
-function report(label: string, counts: Counts & { unauthorized: number }, extra: object = {}) {
+function report(label: string, counts: TenantCounts, extra: object = {}) {
   console.log(`[cloudflare fleet] ${label}: ${JSON.stringify({ ...counts, ...extra })}`);
 }
 
@@ -221,8 +211,8 @@ describe("fleet on durableObjectStore: Workers sharing one Durable Object", () =
   };
 
   beforeAll(async () => {
-    server = await startLoopback();
-    tenant = await createTenant(server, CLIENT_ID, CLIENT_SECRET);
+    server = await startServer();
+    tenant = await createTenant(server.baseUrl, { clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }] });
     script = await bundleWorker("fleet-worker.mjs");
     persist = await mkdtemp(path.join(os.tmpdir(), "mcc-cf-fleet-"));
     await start([
@@ -239,53 +229,33 @@ describe("fleet on durableObjectStore: Workers sharing one Durable Object", () =
   });
 
   it("10 concurrent requests to each of two Workers: all succeed, exactly one token request", async () => {
-    const before = await countsOf(server!, tenant);
+    const before = await tenantCounts(server!.baseUrl, tenant.id);
     const [a, b] = await Promise.all([calls(mf!, "fleet-a", 10), calls(mf!, "fleet-b", 10)]);
-    const d = delta(before, await countsOf(server!, tenant));
+    const d = delta(before, await tenantCounts(server!.baseUrl, tenant.id));
     report("two Workers, 10 concurrent requests each", d, { events: { a: await post(mf!, "fleet-a", "/events"), b: await post(mf!, "fleet-b", "/events") } });
     expect([...a, ...b].filter((c) => c.status !== 200 || !c.ok)).toEqual([]);
     expect(d.token).toBe(1);
   });
 
   it("a fresh Worker on the warm store: no metadata, no token request, no request without Authorization", async () => {
-    const before = await countsOf(server!, tenant);
+    const before = await tenantCounts(server!.baseUrl, tenant.id);
     const [call] = await calls(mf!, "fleet-c", 1);
-    const d = delta(before, await countsOf(server!, tenant));
+    const d = delta(before, await tenantCounts(server!.baseUrl, tenant.id));
     report("fresh Worker C, warm Durable Object", d);
     expect(call).toMatchObject({ status: 200, ok: true });
-    expect({
-      token: d.token,
-      resourceMetadata: d.resourceMetadata,
-      authorizationServerMetadata: d.authorizationServerMetadata,
-      unauthorized: d.unauthorized,
-    }).toEqual({
-      token: 0,
-      resourceMetadata: 0,
-      authorizationServerMetadata: 0,
-      unauthorized: 0,
-    });
+    expect(warmCost(d)).toEqual(NOTHING);
   });
 
   it("a restarted workerd on the persisted Durable Object state: no metadata, no token request, no request without Authorization", async () => {
     await mf?.dispose();
     mf = undefined;
     await start([fleetWorker("fleet-a", script, tenant, "do")]);
-    const before = await countsOf(server!, tenant);
+    const before = await tenantCounts(server!.baseUrl, tenant.id);
     const [call] = await calls(mf!, "fleet-a", 1);
-    const d = delta(before, await countsOf(server!, tenant));
+    const d = delta(before, await tenantCounts(server!.baseUrl, tenant.id));
     report("restarted workerd, persisted Durable Object", d);
     expect(call).toMatchObject({ status: 200, ok: true });
-    expect({
-      token: d.token,
-      resourceMetadata: d.resourceMetadata,
-      authorizationServerMetadata: d.authorizationServerMetadata,
-      unauthorized: d.unauthorized,
-    }).toEqual({
-      token: 0,
-      resourceMetadata: 0,
-      authorizationServerMetadata: 0,
-      unauthorized: 0,
-    });
+    expect(warmCost(d)).toEqual(NOTHING);
   });
 });
 
@@ -295,8 +265,8 @@ describe("fleet on kvStore: Workers sharing one KV namespace", () => {
   let mf: Miniflare | undefined;
 
   beforeAll(async () => {
-    server = await startLoopback();
-    tenant = await createTenant(server, CLIENT_ID, CLIENT_SECRET);
+    server = await startServer();
+    tenant = await createTenant(server.baseUrl, { clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }] });
     const script = await bundleWorker("fleet-worker.mjs");
     // Worker B's middleware is created on its first request, which comes after A has its token.
     mf = new Miniflare({ workers: [fleetWorker("kv-a", script, tenant, "kv"), fleetWorker("kv-b", script, tenant, "kv", "kv-a")] });
@@ -309,18 +279,18 @@ describe("fleet on kvStore: Workers sharing one KV namespace", () => {
   });
 
   it("Worker A: 10 concurrent requests, one token request (single-flight within the isolate)", async () => {
-    const before = await countsOf(server!, tenant);
+    const before = await tenantCounts(server!.baseUrl, tenant.id);
     const results = await calls(mf!, "kv-a", 10);
-    const d = delta(before, await countsOf(server!, tenant));
+    const d = delta(before, await tenantCounts(server!.baseUrl, tenant.id));
     report("KV Worker A, 10 concurrent requests", d);
     expect(results.filter((c) => c.status !== 200 || !c.ok)).toEqual([]);
     expect(d.token).toBe(1);
   });
 
   it("Worker B, started after A got its token: no token request (KV shares it)", async () => {
-    const before = await countsOf(server!, tenant);
+    const before = await tenantCounts(server!.baseUrl, tenant.id);
     const results = await calls(mf!, "kv-b", 10);
-    const d = delta(before, await countsOf(server!, tenant));
+    const d = delta(before, await tenantCounts(server!.baseUrl, tenant.id));
     report("KV Worker B, started after A", d);
     expect(results.filter((c) => c.status !== 200 || !c.ok)).toEqual([]);
     expect(d.token).toBe(0);

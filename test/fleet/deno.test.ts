@@ -13,9 +13,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeContract } from "../portable/store-contract.js";
-// @ts-expect-error: plain ESM without types (test/runtimes is shared with the portable suite)
-import { startServer } from "../runtimes/server.mjs";
 import { denoKvChecks } from "./deno/checks.mjs";
+import { createTenant, delta, type LoopbackServer, NOTHING, startServer, type Tenant, tenantCounts, warmCost } from "./tenants.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const HERE = path.join(ROOT, "test", "fleet", "deno");
@@ -232,15 +231,10 @@ describe.skipIf(!HAVE_DENO && !CI)("denoKvStore under Deno (Deno.openKv on a fil
   }, 90_000);
 
   describe("a fleet of Deno processes sharing one Deno KV file through the middleware", () => {
-    let server: { baseUrl: string; close(): Promise<void> } | undefined;
-    let tenant: { id: string; resource: string } | undefined;
+    let server: LoopbackServer | undefined;
+    let tenant: Tenant | undefined;
     const file = () => path.join(tmp, "fleet.sqlite");
-
-    type Counts = { token: number; resourceMetadata: number; authorizationServerMetadata: number; resource: number; resourceAuthorized: number };
-    const counts = async (): Promise<Counts> => {
-      const response = await fetch(`${server!.baseUrl}/__control/tenants/${tenant!.id}/counts`);
-      return (await response.json()) as Counts;
-    };
+    const counts = () => tenantCounts(server!.baseUrl, tenant!.id);
 
     /** Starts `size` processes on the shared file, lets them go at one instant, returns what they did. */
     async function fleet(size: number, requests: number, label: string): Promise<Message[]> {
@@ -257,13 +251,8 @@ describe.skipIf(!HAVE_DENO && !CI)("denoKvStore under Deno (Deno.openKv on a fil
     }
 
     beforeAll(async () => {
-      server = (await startServer()) as { baseUrl: string; close(): Promise<void> };
-      const response = await fetch(`${server.baseUrl}/__control/tenants`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ clients: [{ clientId: "fleet", clientSecret: "fleet-secret" }] }),
-      });
-      tenant = (await response.json()) as { id: string; resource: string };
+      server = await startServer();
+      tenant = await createTenant(server.baseUrl);
     });
 
     afterAll(async () => {
@@ -275,7 +264,7 @@ describe.skipIf(!HAVE_DENO && !CI)("denoKvStore under Deno (Deno.openKv on a fil
       const done = await fleet(6, 3, "cold");
       const seen = await counts();
       console.info(
-        `[fleet cold] statuses ${JSON.stringify(done.map((d) => d.statuses))}; server counts token ${seen.token}, PRM ${seen.resourceMetadata}, AS ${seen.authorizationServerMetadata}, resource ${seen.resource} (without Authorization ${seen.resource - seen.resourceAuthorized}); busy retried ${JSON.stringify(done.map((d) => d.busyRetried))}; errors ${JSON.stringify(done.flatMap((d) => d.errors as string[]))}; ${Date.now() - started} ms`,
+        `[fleet cold] statuses ${JSON.stringify(done.map((d) => d.statuses))}; server counts token ${seen.token}, PRM ${seen.resourceMetadata}, AS ${seen.authorizationServerMetadata}, resource ${seen.resource} (without Authorization ${seen.unauthorized}); busy retried ${JSON.stringify(done.map((d) => d.busyRetried))}; errors ${JSON.stringify(done.flatMap((d) => d.errors as string[]))}; ${Date.now() - started} ms`,
       );
       expect(done.flatMap((d) => d.errors as string[])).toEqual([]);
       expect(done.flatMap((d) => d.statuses as number[])).toEqual(Array.from({ length: 18 }, () => 200));
@@ -286,18 +275,12 @@ describe.skipIf(!HAVE_DENO && !CI)("denoKvStore under Deno (Deno.openKv on a fil
       const before = await counts();
       const started = Date.now();
       const [done] = await fleet(1, 3, "warm");
-      const after = await counts();
-      const delta = {
-        token: after.token - before.token,
-        resourceMetadata: after.resourceMetadata - before.resourceMetadata,
-        authorizationServerMetadata: after.authorizationServerMetadata - before.authorizationServerMetadata,
-        withoutAuthorization: after.resource - after.resourceAuthorized - (before.resource - before.resourceAuthorized),
-      };
+      const cost = warmCost(delta(before, await counts()));
       console.info(
-        `[fleet warm] statuses ${JSON.stringify(done!.statuses)}; ${JSON.stringify(delta)}; errors ${JSON.stringify(done!.errors)}; ${Date.now() - started} ms`,
+        `[fleet warm] statuses ${JSON.stringify(done!.statuses)}; ${JSON.stringify(cost)}; errors ${JSON.stringify(done!.errors)}; ${Date.now() - started} ms`,
       );
       expect(done!.statuses).toEqual([200, 200, 200]);
-      expect(delta).toEqual({ token: 0, resourceMetadata: 0, authorizationServerMetadata: 0, withoutAuthorization: 0 });
+      expect(cost).toEqual(NOTHING);
     }, 60_000);
   });
 });

@@ -8,8 +8,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import IORedis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenant, type LoopbackServer, startServer, type Tenant, type TenantCounts, tenantCounts } from "./redis-auth.mjs";
 import { type RedisServer, redisAvailable, startRedis } from "./redis-server.mjs";
+import { createTenant, type LoopbackServer, startServer, type Tenant, type TenantCounts, tenantCounts } from "./tenants.mjs";
 import { startUpstashRest, type UpstashRest } from "./upstash-rest.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

@@ -189,12 +189,12 @@ try {
     smoke("smoke.mjs", flow(`await import("${pkg.name}")`, `await import("${pkg.name}/msw")`)),
   );
 
-  // Every store subpath loads both ways and exposes its functions; two instances share a sealed memory store.
+  // Every store subpath loads both ways and exposes its functions; three instances share a sealed memory store.
   const stores = (load) => `
     const assert = (c, m) => { if (!c) throw new Error(m); };
     const expected = { idb: ["idbStore"], redis: ["redisStore"], cloudflare: ["kvStore", "durableObjectStore", "TokenStoreDurableObject"], deno: ["denoKvStore"] };
     for (const [store, names] of Object.entries(expected)) {
-      const mod = ${load("`${name}/stores/${store}`")};
+      const mod = ${load('name + "/stores/" + store')};
       for (const n of names) assert(typeof mod[n] === "function", store + ": " + n + " is " + typeof mod[n]);
     }
     const { withClientCredentials, memoryStore, sealedStore } = ${load("name")};

@@ -14,19 +14,8 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 import { bundle } from "./bundle.mjs";
 import { IDB_LABELS, runIdbChecks } from "./chromium/idb-checks.mjs";
+import { CHROMIUM, CHROMIUM_ARGS } from "./chromium-args.mjs";
 import { crashed, formatSummary } from "./report.mjs";
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-export const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const config = JSON.parse(process.argv[2] ?? "{}");
 const { baseUrl, echoUrl, ci, filter } = config;

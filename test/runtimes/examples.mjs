@@ -15,6 +15,7 @@ import { EdgeVM } from "@edge-runtime/vm";
 import { Miniflare } from "miniflare";
 import { chromium } from "playwright-core";
 import { bundle, ROOT } from "./bundle.mjs";
+import { CHROMIUM, CHROMIUM_ARGS } from "./chromium-args.mjs";
 import { crashed, formatSummary } from "./report.mjs";
 
 const exec = promisify(execFile);
@@ -23,17 +24,6 @@ const label = config.label ?? "examples";
 const { baseUrl } = config;
 const EXAMPLES = path.join(ROOT, "test", "runtimes", "examples");
 const bin = (name) => path.join(ROOT, "node_modules", ".bin", name);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 function assert(condition, message) {
   if (!condition) throw new Error(message);

@@ -20,6 +20,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { CHROMIUM } from "./chromium-args.mjs";
 import { startServer } from "./server.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -29,7 +30,6 @@ const VERBOSE = Boolean(process.env.VERBOSE);
 const CONCURRENCY = Math.max(1, Number(process.env.PORTABLE_CONCURRENCY ?? 3));
 const RUNNER_TIMEOUT_MS = 180_000;
 const NODE_CACHE = path.join(ROOT, ".cache", "node");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const bin = (name) => path.join(ROOT, "node_modules", ".bin", name);
 
 if (!existsSync(path.join(ROOT, "dist", "index.js")) || !existsSync(path.join(ROOT, "dist", "msw", "index.js"))) {

@@ -28,3 +28,16 @@ export async function tenantCounts(baseUrl, id) {
     unauthorized: counts.resource - counts.resourceAuthorized,
   };
 }
+
+/** after − before, field by field: what one phase of a test cost. */
+export function delta(before, after) {
+  return Object.fromEntries(Object.keys(after).map((name) => [name, after[name] - before[name]]));
+}
+
+/** The part of a phase's cost a warm instance must not pay: discovery, tokens, 401s. */
+export function warmCost({ token, resourceMetadata, authorizationServerMetadata, unauthorized }) {
+  return { token, resourceMetadata, authorizationServerMetadata, unauthorized };
+}
+
+/** What a fresh instance on a warm store costs: nothing but its authorized request. */
+export const NOTHING = Object.freeze({ token: 0, resourceMetadata: 0, authorizationServerMetadata: 0, unauthorized: 0 });

@@ -28,3 +28,6 @@ export declare function createTenant(
   spec?: { clients?: Array<{ clientId: string; clientSecret?: string }>; options?: Record<string, unknown> },
 ): Promise<Tenant>;
 export declare function tenantCounts(baseUrl: string, id: string): Promise<TenantCounts>;
+export declare function delta(before: TenantCounts, after: TenantCounts): TenantCounts;
+export declare function warmCost(counts: TenantCounts): Pick<TenantCounts, "token" | "resourceMetadata" | "authorizationServerMetadata" | "unauthorized">;
+export declare const NOTHING: Readonly<Pick<TenantCounts, "token" | "resourceMetadata" | "authorizationServerMetadata" | "unauthorized">>;
