@@ -17,9 +17,14 @@ import {
   type FetchLike,
   isClientCredentialsError,
   memoryStore,
+  sealedStore,
   type TokenStore,
   withClientCredentials,
 } from "../src/index.js";
+import { durableObjectStore, kvStore, TokenStoreDurableObject } from "../src/stores/cloudflare.js";
+import { denoKvStore } from "../src/stores/deno.js";
+import { idbStore } from "../src/stores/idb.js";
+import { redisStore } from "../src/stores/redis.js";
 
 const middleware = withClientCredentials({ clientId: "ci", clientSecret: "s3cret" });
 const authFetch = middleware(fetch);
@@ -84,6 +89,23 @@ describe("withClientCredentials types", () => {
     expectTypeOf<{ clientId: string; clientSecret: string; assertionAudience: "https://as.example/token" }>().toExtend<ClientCredentialsOptions>();
     expectTypeOf<{ clientId: string; clientSecret: string; store: TokenStore }>().toExtend<ClientCredentialsOptions>();
     expectTypeOf(memoryStore()).toExtend<TokenStore>();
+  });
+
+  it("every store is a TokenStore; stores may be sync or async, locks are optional", () => {
+    expectTypeOf(idbStore).returns.toExtend<TokenStore>();
+    expectTypeOf(redisStore).returns.toExtend<TokenStore>();
+    expectTypeOf(kvStore).returns.toExtend<TokenStore>();
+    expectTypeOf(durableObjectStore).returns.toExtend<TokenStore>();
+    expectTypeOf(denoKvStore).returns.toExtend<TokenStore>();
+    expectTypeOf(sealedStore(memoryStore(), new Uint8Array(32))).toEqualTypeOf<TokenStore>();
+    expectTypeOf(TokenStoreDurableObject).toBeConstructibleWith({ storage: {} as never, blockConcurrencyWhile: (fn: () => Promise<unknown>) => fn() } as never);
+    const sync: TokenStore = { get: () => undefined, set: () => {}, delete: () => {} };
+    const async: TokenStore = { get: async () => null, set: async () => {}, delete: async () => {}, acquire: async () => true, release: async () => {} };
+    void sync;
+    void async;
+    // @ts-expect-error values are strings: the middleware serialises entries itself
+    const objects: TokenStore = { get: () => ({ accessToken: "x" }), set: () => {}, delete: () => {} };
+    void objects;
     expectTypeOf<ClientCredentialsOptions["authMethod"]>().toEqualTypeOf<"client_secret_basic" | "client_secret_post" | "private_key_jwt" | undefined>();
   });
 
@@ -123,6 +145,10 @@ export function rejectedOptions(key: CryptoKey): void {
   withClientCredentials({ clientId: "ci", clientSecret: "s", timeoutMs: "10s" });
   // @ts-expect-error a store needs get, set and delete
   withClientCredentials({ clientId: "ci", clientSecret: "s", store: { get: () => undefined } });
+  // @ts-expect-error storeTimeoutMs is a number
+  withClientCredentials({ clientId: "ci", clientSecret: "s", storeTimeoutMs: "2s" });
+  // @ts-expect-error sealedStore needs a key
+  sealedStore(memoryStore());
   // @ts-expect-error onEvent must accept every ClientCredentialsEvent
   withClientCredentials({ clientId: "ci", clientSecret: "s", onEvent: (event: { type: "nope" }) => event });
   // @ts-expect-error next must be a fetch, not a URL
