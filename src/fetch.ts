@@ -17,7 +17,7 @@ export interface AuthenticatedFetch {
   (input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** A valid token for a resource URL (or the configured resource), for CLIs and custom transports. */
   getToken(resourceUrl?: string | URL): Promise<AccessToken>;
-  /** Forgets every token and discovery result this instance holds. */
+  /** Forgets every token and discovery result this instance holds, and deletes the entries it used from a shared store. */
   clearTokens(): Promise<void>;
 }
 
