@@ -2,8 +2,11 @@
 // redisStore, against the loopback authorization server + MCP resource of the portable suite.
 // What a shared store must buy a fleet: one token request for all of it (distributed
 // single-flight through acquire/release), a fresh process that starts warm (discovery and token
-// from the store, no 401 first), and requests that keep succeeding while Redis is down.
+// from the store, no 401 first), and requests that keep succeeding while Redis is down. With
+// sealedStore on top, the same for the holders of the key, nothing readable for anyone else
+// (another key reads as empty), and only ciphertext in Redis.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import IORedis from "ioredis";
@@ -29,6 +32,9 @@ interface MemberResult {
   clientErrors: number;
   firstMs: number;
   totalMs: number;
+  sealed: boolean;
+  /** With `bearerDigest`: SHA-256 (hex) and length of each distinct bearer token sent. */
+  bearers?: Array<{ sha256: string; length: number }>;
 }
 
 interface Member {
@@ -94,8 +100,9 @@ describe.skipIf(!redisAvailable())("fleets sharing redis-server", () => {
     child.stderr.on("data", (chunk: Buffer) => {
       stderr = (stderr + chunk.toString("utf8")).slice(-2000);
     });
+    // "close", not "exit": stdout is drained by then, so a result printed just before exiting is read.
     const exited = new Promise<void>((resolve) =>
-      child.once("exit", () => {
+      child.once("close", () => {
         children.delete(child);
         resolve();
       }),
@@ -130,12 +137,19 @@ describe.skipIf(!redisAvailable())("fleets sharing redis-server", () => {
     };
   }
 
-  /** `clients.length` processes on an empty Redis, started together; each makes 3 calls. */
-  async function coldFleet(scenario: string, clients: MemberClient[]) {
+  /**
+   * `clients.length` processes on an empty Redis, started together; each makes 3 calls.
+   * `tenantClients` replaces the tenant's default client; `member` is added to every member's config.
+   */
+  async function coldFleet(
+    scenario: string,
+    clients: MemberClient[],
+    { tenantClients, member = {} }: { tenantClients?: Array<{ clientId: string; clientSecret: string }>; member?: Record<string, unknown> } = {},
+  ) {
     await raw.flushall();
-    const tenant = await createTenant(server.baseUrl);
+    const tenant = await createTenant(server.baseUrl, tenantClients ? { clients: tenantClients } : {});
     const started = Date.now();
-    const members = clients.map((client) => spawnMember(tenant, client, { requests: 3 }));
+    const members = clients.map((client) => spawnMember(tenant, client, { requests: 3, ...member }));
     await Promise.all(members.map((member) => member.ready));
     const before = await tenantCounts(server.baseUrl, tenant.id);
     const go = Date.now();
@@ -204,6 +218,121 @@ describe.skipIf(!redisAvailable())("fleets sharing redis-server", () => {
     expect(results.flatMap((r) => r.failures)).toEqual([]);
     expect(results.every((r) => r.ok)).toBe(true);
     expect(numbers.token).toBe(1);
+  });
+
+  /** Every key under mcc1:* and its value, read with the raw client behind the stores' backs. */
+  async function rawEntries(): Promise<Array<{ key: string; value: string | null }>> {
+    const keys = (await raw.keys("mcc1:*")).sort();
+    return Promise.all(keys.map(async (key) => ({ key, value: await raw.get(key) })));
+  }
+
+  /** Whether `text` contains the string with this SHA-256 and length (the token itself never reaches this process). */
+  function containsDigest(text: string, { sha256, length }: { sha256: string; length: number }): boolean {
+    for (let i = 0; i + length <= text.length; i++) {
+      if (
+        createHash("sha256")
+          .update(text.slice(i, i + length))
+          .digest("hex") === sha256
+      )
+        return true;
+    }
+    return false;
+  }
+
+  /** One member on an existing tenant: what its 3 calls cost the tenant. */
+  async function loneMember(tenant: Tenant, extra: Record<string, unknown>) {
+    const member = spawnMember(tenant, "ioredis", { requests: 3, ...extra });
+    await member.ready;
+    const before = await tenantCounts(server.baseUrl, tenant.id);
+    member.go();
+    const result = await member.result;
+    return { result, numbers: diff(await tenantCounts(server.baseUrl, tenant.id), before) };
+  }
+
+  it(`${FLEET} processes on sealedStore(redisStore): 1 token request, a 9th with the key starts warm, a 10th with another key reads nothing, Redis holds only ciphertext`, async () => {
+    const clientId = `sealed-fleet-${randomBytes(12).toString("hex")}`;
+    const clientSecret = randomBytes(24).toString("base64url");
+    const key = randomBytes(32).toString("base64");
+    const otherKey = randomBytes(32).toString("base64");
+    const sealed = { clientId, clientSecret, sealingKey: key, bearerDigest: true };
+    /** Reported even when an assertion fails: request counts per phase, raw values' prefix and length. */
+    const summary: Record<string, unknown> = {};
+    const shapes = (entries: Array<{ value: string | null }>) => entries.map(({ value }) => ({ prefix: value?.slice(0, 5), length: value?.length }));
+    try {
+      // 1. The fleet, started together on an empty database.
+      const { tenant, results, numbers } = await coldFleet("cold sealed ioredis", Array(FLEET).fill("ioredis"), {
+        tenantClients: [{ clientId, clientSecret }],
+        member: sealed,
+      });
+      expect(results.every((r) => r.sealed && r.kind === "ioredis")).toBe(true);
+      expect(results.flatMap((r) => r.failures)).toEqual([]);
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(numbers.token).toBe(1);
+      const fleetBearers = new Map(results.flatMap((r) => r.bearers ?? []).map((b) => [b.sha256, b]));
+      expect(fleetBearers.size, "every member sent the one token of the fleet").toBe(1);
+      const fleetBearer = [...fleetBearers.values()][0]!;
+      summary.fleet = { processes: FLEET, ...numbers, ok: results.filter((r) => r.ok).length };
+
+      // What the database holds, with a raw client: hashed keys, ciphertext values.
+      const forbidden = [
+        clientId,
+        clientSecret,
+        '"accessToken"',
+        "access_token",
+        tenant.resource,
+        tenant.issuer,
+        tenant.tokenEndpoint,
+        new URL(tenant.resource).host,
+      ];
+      const checkRaw = (entries: Array<{ key: string; value: string | null }>, bearers: Array<{ sha256: string; length: number }>) => {
+        expect(entries.length).toBeGreaterThan(0);
+        for (const { key: name, value } of entries) {
+          expect(name).toMatch(/^mcc1:[A-Za-z0-9_-]{43}$/);
+          expect(typeof value, name).toBe("string");
+          // "mcs1." then base64url only: no JSON, no URL, nothing readable. (Booleans only in
+          // assertions: a failure must not print a value that may hold a token.)
+          const shape = `starts ${JSON.stringify(value?.slice(0, 5))}, ${value?.length} chars`;
+          expect(/^mcs1\.[A-Za-z0-9_-]+$/.test(value ?? ""), `${name} is not sealed (${shape})`).toBe(true);
+          for (const text of forbidden) expect(value?.includes(text), `${name} contains a forbidden string`).toBe(false);
+          for (const bearer of bearers) expect(containsDigest(value ?? "", bearer), `${name} contains an access token`).toBe(false);
+        }
+      };
+      // The digest search finds a token where there is one.
+      const probe = randomBytes(30).toString("base64url");
+      expect(containsDigest(`mcs1.${probe}xyz`, { sha256: createHash("sha256").update(probe).digest("hex"), length: probe.length })).toBe(true);
+      const afterFleet = await rawEntries();
+      summary.rawAfterFleet = shapes(afterFleet);
+      checkRaw(afterFleet, [fleetBearer]);
+
+      // 2. A 9th process with the same key starts warm.
+      const ninth = await loneMember(tenant, sealed);
+      summary.ninth = { ...ninth.numbers, ok: ninth.result.ok };
+      expect(ninth.result.failures).toEqual([]);
+      expect(ninth.result.ok).toBe(true);
+      expect(ninth.numbers).toEqual({ token: 0, resourceMetadata: 0, authorizationServerMetadata: 0, unauthorized: 0, resource: 3 });
+      expect(ninth.result.bearers?.map((b) => b.sha256)).toEqual([fleetBearer.sha256]);
+
+      // 3. A 10th process with another key can read nothing: its own discovery and token, and it still succeeds.
+      const tenth = await loneMember(tenant, { ...sealed, sealingKey: otherKey });
+      summary.tenth = { ...tenth.numbers, ok: tenth.result.ok, events: tenth.result.events };
+      expect(tenth.result.failures).toEqual([]);
+      expect(tenth.result.ok).toBe(true);
+      // Cold in every respect: a 401 first (no bindings), both metadata documents, a token.
+      expect(tenth.numbers.unauthorized).toBe(1);
+      expect(tenth.numbers.token).toBe(1);
+      expect(tenth.numbers.resourceMetadata).toBe(1);
+      expect(tenth.numbers.authorizationServerMetadata).toBe(1);
+      const tenthBearers = tenth.result.bearers ?? [];
+      expect(tenthBearers).toHaveLength(1);
+      expect(tenthBearers[0]?.sha256).not.toBe(fleetBearer.sha256);
+
+      const afterTenth = await rawEntries();
+      summary.rawAfterTenth = shapes(afterTenth);
+      summary.rewrittenByTenth = afterTenth.filter(({ key: name, value }) => afterFleet.find((entry) => entry.key === name)?.value !== value).length;
+      checkRaw(afterTenth, [fleetBearer, ...tenthBearers]);
+    } finally {
+      report("sealed fleet", summary);
+    }
   });
 
   it("redis-server killed mid-run: every call succeeds; after a restart a fresh process gets its token from the store", async () => {

