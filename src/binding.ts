@@ -33,8 +33,6 @@ export interface BindContext {
   options: ResolvedOptions;
   http: Http;
   guard: StoreGuard;
-  /** Shared-store keys this instance used, so clearTokens() can remove them. */
-  used: Set<string>;
 }
 
 /** True when static options say where to get tokens, so no authorization server needs choosing. */
@@ -98,26 +96,17 @@ export async function bind(context: BindContext, url: URL, challenge: BearerChal
  */
 async function resourceMetadata(context: BindContext, url: URL, challengeUrls: readonly string[]): Promise<DiscoveredResource> {
   const { guard, http, options } = context;
-  if (!guard.enabled) return discoverResource(http, url, challengeUrls, options.emit);
-  const key = await guard.key("resource-metadata", resourceMetadataUrls(url, challengeUrls));
-  context.used.add(key);
-  const stored = await guard.read(key, "resource-metadata");
-  const restored = stored && restoreResource(stored.data, url, http);
-  if (restored) return restored;
-  const discovered = await discoverResource(http, url, challengeUrls, options.emit);
-  await guard.write(key, "resource-metadata", discovered, Date.now() + options.discoveryTtlMs);
-  return discovered;
-}
-
-function restoreResource(data: unknown, url: URL, http: Http): DiscoveredResource | undefined {
-  const { resource, authorizationServers, scopesSupported, metadataUrl } = (data ?? {}) as Partial<DiscoveredResource>;
-  if (typeof metadataUrl !== "string") return undefined;
-  try {
-    const metadata = { resource, authorization_servers: authorizationServers, ...(scopesSupported ? { scopes_supported: scopesSupported } : {}) };
-    return validateResourceMetadata(metadata, new URL(metadataUrl), url, http);
-  } catch {
-    return undefined; // not what a fresh document would have passed: discover again
-  }
+  return guard.through(
+    "resource-metadata",
+    resourceMetadataUrls(url, challengeUrls),
+    options.discoveryTtlMs,
+    (data) => {
+      const { resource, authorizationServers, scopesSupported, metadataUrl } = (data ?? {}) as Partial<DiscoveredResource>;
+      const metadata = { resource, authorization_servers: authorizationServers, ...(scopesSupported ? { scopes_supported: scopesSupported } : {}) };
+      return validateResourceMetadata(metadata, new URL(String(metadataUrl)), url, http);
+    },
+    () => discoverResource(http, url, challengeUrls, options.emit),
+  );
 }
 
 /** The RFC 8707 indicator: the option, else the discovered `resource` verbatim, else the resource URL. */

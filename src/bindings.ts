@@ -2,7 +2,7 @@ import { type Binding, bind, hasStaticServer, staticBinding } from "./binding.js
 import { sameIssuer } from "./discovery/authorization-server.js";
 import type { BearerChallenge } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
-import { ClientCredentialsError } from "./errors.js";
+import { configError } from "./errors.js";
 import type { Http } from "./http.js";
 import type { ResolvedOptions } from "./options.js";
 import type { StoreGuard } from "./stores/guard.js";
@@ -25,7 +25,6 @@ export class BindingRegistry {
   readonly #flights = new Map<string, Promise<Binding>>();
   #index: { loadedAt: number; loading?: Promise<void> } = { loadedAt: Number.NEGATIVE_INFINITY };
   #indexKey: Promise<string> | undefined;
-  readonly #used = new Set<string>();
 
   constructor(options: ResolvedOptions, http: Http, guard: StoreGuard) {
     this.#options = options;
@@ -70,7 +69,7 @@ export class BindingRegistry {
       return (await this.find(parsed)) ?? this.bind(parsed, undefined);
     }
     if (!hasStaticServer(this.#options)) {
-      throw new ClientCredentialsError("config", "getToken() needs a resourceUrl, or resource/issuer/tokenEndpoint options", { code: "invalid_config" });
+      throw configError("getToken() needs a resourceUrl, or resource/issuer/tokenEndpoint options");
     }
     const { issuer } = this.#options;
     return { boundary: new URL("about:blank"), scopes: [...this.#options.scopes], boundAt: Date.now(), ...(issuer ? { issuer } : {}) };
@@ -82,15 +81,11 @@ export class BindingRegistry {
     return scopes.length === binding.scopes.length ? binding : this.#remember({ ...binding, scopes });
   }
 
-  /** Forgets every binding, in memory and in the shared index. */
-  async clear(): Promise<void> {
+  /** Forgets every binding (the shared index goes with StoreGuard.forget()). */
+  clear(): void {
     this.#flights.clear();
     this.#reset();
-    this.#index = { loadedAt: Date.now() }; // nothing to load: the index goes next
-    if (!this.#guard.enabled) return;
-    const keys = [await this.#key(), ...this.#used];
-    this.#used.clear();
-    await Promise.all(keys.map((key) => this.#guard.delete(key)));
+    this.#index = { loadedAt: Date.now() }; // nothing to load: the index is being deleted
   }
 
   #known(url: URL): Binding | undefined {
@@ -105,7 +100,7 @@ export class BindingRegistry {
   #discover(flightKey: string, url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
     let flight = this.#flights.get(flightKey);
     if (!flight) {
-      flight = bind({ options: this.#options, http: this.#http, guard: this.#guard, used: this.#used }, url, challenge)
+      flight = bind({ options: this.#options, http: this.#http, guard: this.#guard }, url, challenge)
         .then((binding) => this.#remember(binding))
         .finally(() => this.#flights.delete(flightKey));
       flight.catch(() => {}); // every caller gets the error through its own await

@@ -69,6 +69,11 @@ export function withoutQuery(url: string): string {
   }
 }
 
+/** A mistake in options, reported before any request is made. */
+export function configError(message: string): ClientCredentialsError {
+  return new ClientCredentialsError("config", message, { code: "invalid_config" });
+}
+
 export function isClientCredentialsError(error: unknown): error is ClientCredentialsError {
   return error instanceof ClientCredentialsError;
 }

@@ -116,7 +116,10 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
     return Object.assign(authFetch, {
       getToken: async (resourceUrl?: string | URL) => publicToken(await tokens.token(await bindings.forGetToken(resourceUrl))),
       clearTokens: async () => {
-        await Promise.all([tokens.clear(), bindings.clear(), servers.clear()]);
+        tokens.clear();
+        bindings.clear();
+        servers.clear();
+        await guard.forget();
       },
     });
   };

@@ -1,5 +1,5 @@
 import { resourceOf } from "./discovery/resource-metadata.js";
-import { ClientCredentialsError } from "./errors.js";
+import { configError } from "./errors.js";
 import type { PrivateKeyInput } from "./grant/key-type.js";
 import { secureUrl } from "./http.js";
 import type { ClientAuthMethod, ClientCredentialsEvent, ClientCredentialsOptions, TokenStore } from "./types.js";
@@ -48,35 +48,33 @@ export interface ResolvedOptions {
   readonly fingerprint: readonly unknown[];
 }
 
-const invalid = (message: string) => new ClientCredentialsError("config", message, { code: "invalid_config" });
-
 /** Checks every option, so a mistake surfaces before any request, and fills in every default. */
 export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptions {
-  if (typeof options !== "object" || options === null) throw invalid("options are required");
+  if (typeof options !== "object" || options === null) throw configError("options are required");
   const { clientId, clientSecret, privateKey } = options;
-  if (typeof clientId !== "string" || clientId === "") throw invalid("clientId is required");
+  if (typeof clientId !== "string" || clientId === "") throw configError("clientId is required");
   const secret = clientSecret !== undefined;
   const key = privateKey !== undefined;
-  if (secret === key) throw invalid("set exactly one of clientSecret and privateKey");
-  if (secret && (typeof clientSecret !== "string" || clientSecret === "")) throw invalid("clientSecret must be a non-empty string");
-  if (options.authMethod === "private_key_jwt" && !key) throw invalid("authMethod private_key_jwt needs privateKey");
-  if (options.authMethod && options.authMethod !== "private_key_jwt" && !secret) throw invalid(`authMethod ${options.authMethod} needs clientSecret`);
+  if (secret === key) throw configError("set exactly one of clientSecret and privateKey");
+  if (secret && (typeof clientSecret !== "string" || clientSecret === "")) throw configError("clientSecret must be a non-empty string");
+  if (options.authMethod === "private_key_jwt" && !key) throw configError("authMethod private_key_jwt needs privateKey");
+  if (options.authMethod && options.authMethod !== "private_key_jwt" && !secret) throw configError(`authMethod ${options.authMethod} needs clientSecret`);
   if (options.resource === false && options.resourceUrl === undefined) {
-    throw invalid("resource: false needs resourceUrl, the URL prefix that may receive tokens (no resource indicator binds them to a server)");
+    throw configError("resource: false needs resourceUrl, the URL prefix that may receive tokens (no resource indicator binds them to a server)");
   }
   const allowInsecureRequests = options.allowInsecureRequests ?? false;
   for (const name of ["resource", "resourceUrl", "issuer", "tokenEndpoint"] as const) {
     const value = options[name];
     if (typeof value === "string") secureUrl(value, "config", name, allowInsecureRequests);
-    else if (value !== undefined && !(name === "resource" && value === false)) throw invalid(`${name} must be a URL string`);
+    else if (value !== undefined && !(name === "resource" && value === false)) throw configError(`${name} must be a URL string`);
   }
   const number = (name: "refreshSkewSeconds" | "timeoutMs" | "storeTimeoutMs" | "retries" | "discoveryTtlSeconds") => {
     const value = options[name] ?? DEFAULTS[name];
-    if (!(typeof value === "number" && Number.isFinite(value) && value >= 0)) throw invalid(`${name} must be a non-negative number`);
+    if (!(typeof value === "number" && Number.isFinite(value) && value >= 0)) throw configError(`${name} must be a non-negative number`);
     return value;
   };
   const store = options.store;
-  if (store !== undefined && !isStore(store)) throw invalid("store must have get, set and delete methods (and acquire with release, or neither)");
+  if (store !== undefined && !isStore(store)) throw configError("store must have get, set and delete methods (and acquire with release, or neither)");
 
   const onEvent = options.onEvent;
   const scopes = scopeList(options.scope);

@@ -1,6 +1,6 @@
 import type { Binding } from "./binding.js";
 import { discoverAuthorizationServer, validateAuthorizationServerMetadata } from "./discovery/authorization-server.js";
-import { ClientCredentialsError } from "./errors.js";
+import { configError } from "./errors.js";
 import { type ClientAuthenticator, chooseAuthMethod, createClientAuth, type KeyCache, type ServerAuthSupport } from "./grant/client-auth.js";
 import type { Http } from "./http.js";
 import type { ResolvedOptions } from "./options.js";
@@ -25,7 +25,6 @@ type Metadata = AuthorizationServerMetadata & { token_endpoint: string };
 export class ServerDirectory {
   readonly #entries = new Map<string, { promise: Promise<Server>; until: number }>();
   readonly #keys: KeyCache = new Map();
-  readonly #storeKeys = new Set<string>();
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -54,12 +53,9 @@ export class ServerDirectory {
     return promise;
   }
 
-  /** Forgets every server, here and (for the metadata this instance used) in the shared store. */
-  async clear(): Promise<void> {
+  /** Forgets every server (the shared store's copies go with StoreGuard.forget()). */
+  clear(): void {
     this.#entries.clear();
-    const keys = [...this.#storeKeys];
-    this.#storeKeys.clear();
-    await Promise.all(keys.map((key) => this.guard.delete(key)));
   }
 
   async #resolve(issuer: string | undefined): Promise<Server> {
@@ -68,8 +64,7 @@ export class ServerDirectory {
       const tokenEndpoint = this.http.secureUrl(options.tokenEndpoint, "config", "tokenEndpoint");
       return this.#ready(tokenEndpoint, options.issuer, {});
     }
-    if (!issuer)
-      throw new ClientCredentialsError("config", "no authorization server: set issuer or tokenEndpoint, or let discovery find one", { code: "invalid_config" });
+    if (!issuer) throw configError("no authorization server: set issuer or tokenEndpoint, or let discovery find one");
     const metadata = await this.#metadata(issuer);
     return this.#ready(new URL(metadata.token_endpoint), metadata.issuer, {
       ...(metadata.token_endpoint_auth_methods_supported ? { methods: metadata.token_endpoint_auth_methods_supported } : {}),
@@ -78,30 +73,23 @@ export class ServerDirectory {
   }
 
   /** The metadata, from the shared store (checked again, as if just fetched) or from the server. */
-  async #metadata(issuer: string): Promise<Metadata> {
-    const { guard, http, options } = this;
-    if (!guard.enabled) return discoverAuthorizationServer(http, issuer, options.emit);
-    const key = await guard.key("authorization-server-metadata", [issuer]);
-    this.#storeKeys.add(key);
-    const stored = await guard.read(key, "authorization-server-metadata");
-    if (stored) {
-      try {
-        return validateAuthorizationServerMetadata(stored.data, new URL(issuer), issuer, http);
-      } catch {
-        // Not what a fresh document would have passed: fetch it again.
-      }
-    }
-    const metadata = await discoverAuthorizationServer(http, issuer, options.emit);
-    const { token_endpoint_auth_methods_supported, token_endpoint_auth_signing_alg_values_supported, grant_types_supported } = metadata;
-    const kept = {
-      issuer: metadata.issuer,
-      token_endpoint: metadata.token_endpoint,
-      token_endpoint_auth_methods_supported,
-      token_endpoint_auth_signing_alg_values_supported,
-      grant_types_supported,
-    };
-    await guard.write(key, "authorization-server-metadata", kept, Date.now() + options.discoveryTtlMs);
-    return metadata;
+  #metadata(issuer: string): Promise<Metadata> {
+    const { http, options } = this;
+    return this.guard.through(
+      "authorization-server-metadata",
+      [issuer],
+      options.discoveryTtlMs,
+      (data) => validateAuthorizationServerMetadata(data, new URL(issuer), issuer, http),
+      () => discoverAuthorizationServer(http, issuer, options.emit),
+      // Only what this client uses: a server's whole document may be large.
+      (metadata) => ({
+        issuer: metadata.issuer,
+        token_endpoint: metadata.token_endpoint,
+        token_endpoint_auth_methods_supported: metadata.token_endpoint_auth_methods_supported,
+        token_endpoint_auth_signing_alg_values_supported: metadata.token_endpoint_auth_signing_alg_values_supported,
+        grant_types_supported: metadata.grant_types_supported,
+      }),
+    );
   }
 
   #ready(tokenEndpoint: URL, issuer: string | undefined, support: ServerAuthSupport): Server {

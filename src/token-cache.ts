@@ -37,7 +37,6 @@ export class TokenCache {
   readonly #memory = new Map<string, StoredToken>();
   readonly #flights = new Map<string, Flight>();
   readonly #keys = new WeakMap<Binding, { server: Server; key: Promise<string> }>();
-  readonly #used = new Set<string>();
   /** Bumped by clear(): a token request that started before it must not write back. */
   #generation = 0;
 
@@ -84,14 +83,11 @@ export class TokenCache {
     if ((await this.#fromStore(key, true))?.accessToken === rejected) await this.#guard.delete(key);
   }
 
-  /** Forgets every token this instance used or stored, and drops in-flight requests' results. */
-  async clear(): Promise<void> {
+  /** Forgets every token and drops in-flight requests' results (the store's copies go with StoreGuard.forget()). */
+  clear(): void {
     this.#generation++;
     this.#memory.clear();
     this.#flights.clear();
-    const keys = [...this.#used];
-    this.#used.clear();
-    await Promise.all(keys.map((key) => this.#guard.delete(key)));
   }
 
   async #obtain(binding: Binding, server: Server, key: string, held: StoredToken | undefined, flight: Flight): Promise<StoredToken> {
@@ -173,7 +169,6 @@ export class TokenCache {
   }
 
   #remember(key: string, token: StoredToken): void {
-    this.#used.add(key);
     this.#memory.delete(key);
     this.#memory.set(key, token);
     for (const oldest of this.#memory.keys()) {

@@ -2,7 +2,7 @@
 // Object (shared, strongly consistent, with locks). Web APIs only, and no import of
 // "cloudflare:workers", so any bundler (wrangler, esbuild, Vite) and any compatibility date work.
 // The bindings are described structurally below: no dependency on @cloudflare/workers-types.
-import { ClientCredentialsError } from "../errors.js";
+import { configError } from "../errors.js";
 import type { TokenStore } from "../types.js";
 import { BROKER_URL, type BrokerRequest } from "./cloudflare-broker.js";
 
@@ -69,7 +69,7 @@ const KV_MIN_TTL_SECONDS = 60;
  */
 export function kvStore(namespace: KVNamespaceLike, options: KvStoreOptions = {}): KvStore {
   const prefix = options.prefix ?? "";
-  if (typeof prefix !== "string") throw new ClientCredentialsError("config", "kvStore: prefix must be a string", { code: "invalid_config" });
+  if (typeof prefix !== "string") throw configError("kvStore: prefix must be a string");
   return {
     get: (key) => namespace.get(prefix + key),
     set: (key, value, ttlSeconds) => namespace.put(prefix + key, value, { expirationTtl: Math.max(KV_MIN_TTL_SECONDS, Math.ceil(ttlSeconds)) }),
@@ -137,10 +137,10 @@ export function durableObjectStore(namespace: DurableObjectNamespaceLike, option
   const name = options.name ?? DEFAULT_NAME;
   const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
   if (typeof name !== "string" || name.length === 0) {
-    throw new ClientCredentialsError("config", "durableObjectStore: name must be a non-empty string", { code: "invalid_config" });
+    throw configError("durableObjectStore: name must be a non-empty string");
   }
   if (!Number.isFinite(lockWaitMs) || lockWaitMs < 0 || lockWaitMs > MAX_LOCK_WAIT_MS) {
-    throw new ClientCredentialsError("config", `durableObjectStore: lockWaitMs must be between 0 and ${MAX_LOCK_WAIT_MS}`, { code: "invalid_config" });
+    throw configError(`durableObjectStore: lockWaitMs must be between 0 and ${MAX_LOCK_WAIT_MS}`);
   }
   // The id is plain data and can be kept; a stub is an I/O object tied to the request that made
   // it (workerd refuses I/O "on behalf of a different request"), so each call makes its own.

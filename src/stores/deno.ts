@@ -1,4 +1,4 @@
-import { ClientCredentialsError } from "../errors.js";
+import { ClientCredentialsError, configError } from "../errors.js";
 import type { TokenStore } from "../types.js";
 
 // Deno KV, described structurally: this package takes no dependency on Deno's types, and any
@@ -105,7 +105,7 @@ function nonce(): string {
 }
 
 function invalid(message: string): ClientCredentialsError {
-  return new ClientCredentialsError("config", `denoKvStore: ${message}`, { code: "invalid_config" });
+  return configError(`denoKvStore: ${message}`);
 }
 
 /**

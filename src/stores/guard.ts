@@ -41,6 +41,8 @@ export class StoreGuard {
   readonly #timeoutMs: number;
   readonly #emit: (event: ClientCredentialsEvent) => void;
   readonly #keys = new Map<string, Promise<string>>();
+  /** Every entry key this instance read or wrote, so clearTokens() can remove them all. */
+  readonly #used = new Set<string>();
   #downUntil = 0;
 
   constructor(options: GuardOptions) {
@@ -75,6 +77,7 @@ export class StoreGuard {
   async read(key: string, kind: EntryKind): Promise<{ data: unknown; expiresAt: number } | undefined> {
     const store = this.#store;
     if (!store) return undefined;
+    this.#used.add(key);
     const raw = await this.#call("get", () => store.get(key));
     return typeof raw === "string" ? decode(raw, kind) : undefined;
   }
@@ -84,6 +87,7 @@ export class StoreGuard {
     const store = this.#store;
     const ttlSeconds = Math.ceil((expiresAt - Date.now()) / 1000);
     if (!store || ttlSeconds < 1) return;
+    this.#used.add(key);
     const value = JSON.stringify({ v: ENTRY_VERSION, kind, exp: expiresAt, data } satisfies Entry);
     await this.#call("set", () => store.set(key, value, ttlSeconds));
   }
@@ -91,6 +95,42 @@ export class StoreGuard {
   async delete(key: string): Promise<void> {
     const store = this.#store;
     if (store) await this.#call("delete", () => store.delete(key));
+  }
+
+  /**
+   * A discovery result through the store: the entry when `restore` accepts it (it re-checks what
+   * comes back as strictly as a fresh response, and may throw to refuse it), else `load()`, whose
+   * result (or `stored(result)`) is written back for `ttlMs`.
+   */
+  async through<T>(
+    kind: EntryKind,
+    parts: readonly unknown[],
+    ttlMs: number,
+    restore: (data: unknown) => T | undefined,
+    load: () => Promise<T>,
+    stored: (value: T) => unknown = (value) => value,
+  ): Promise<T> {
+    if (!this.enabled) return load();
+    const key = await this.key(kind, parts);
+    const entry = await this.read(key, kind);
+    if (entry) {
+      try {
+        const restored = restore(entry.data);
+        if (restored !== undefined) return restored;
+      } catch {
+        // Not what a fresh response would have passed: load it again.
+      }
+    }
+    const value = await load();
+    await this.write(key, kind, stored(value), Date.now() + ttlMs);
+    return value;
+  }
+
+  /** Deletes every entry this instance read or wrote. */
+  async forget(): Promise<void> {
+    const keys = [...this.#used];
+    this.#used.clear();
+    await Promise.all(keys.map((key) => this.delete(key)));
   }
 
   /**

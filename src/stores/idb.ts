@@ -1,5 +1,5 @@
 import { createStore, get, promisifyRequest, set, type UseStore, update } from "idb-keyval";
-import { ClientCredentialsError } from "../errors.js";
+import { configError } from "../errors.js";
 import type { TokenStore } from "../types.js";
 
 export interface IdbStoreOptions {
@@ -93,11 +93,11 @@ export function idbStore(options: IdbStoreOptions = {}): IdbStore {
     ["storeName", storeName],
   ] as const) {
     if (typeof value !== "string" || value === "") {
-      throw new ClientCredentialsError("config", `idbStore: ${name} must be a non-empty string`, { code: "invalid_config" });
+      throw configError(`idbStore: ${name} must be a non-empty string`);
     }
   }
   if (lockOption !== "auto" && lockOption !== "indexeddb") {
-    throw new ClientCredentialsError("config", 'idbStore: locks must be "auto" or "indexeddb"', { code: "invalid_config" });
+    throw configError('idbStore: locks must be "auto" or "indexeddb"');
   }
 
   const db = createStore(dbName, storeName);

@@ -1,4 +1,4 @@
-import { ClientCredentialsError } from "../errors.js";
+import { configError } from "../errors.js";
 import type { TokenStore } from "../types.js";
 
 export interface MemoryStoreOptions {
@@ -35,7 +35,7 @@ export interface MemoryStore extends TokenStore {
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const maxEntries = options.maxEntries ?? 1000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw new ClientCredentialsError("config", "memoryStore: maxEntries must be a positive integer", { code: "invalid_config" });
+    throw configError("memoryStore: maxEntries must be a positive integer");
   }
   const entries = new Map<string, { value: string; until: number }>();
   const locks = new Map<string, { owner: string; until: number }>();

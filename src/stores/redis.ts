@@ -4,7 +4,7 @@
  * uses Web APIs only, so it runs wherever that client runs (Node, Bun, Deno, edge runtimes).
  * @module
  */
-import { ClientCredentialsError } from "../errors.js";
+import { configError } from "../errors.js";
 import type { TokenStore } from "../types.js";
 
 /** The part of an ioredis client (v5, v6; `Redis` or `Cluster`) this store uses. */
@@ -108,7 +108,7 @@ const UPSTASH_GET = 'local v = redis.call("GET", KEYS[1]) if v then return "~" .
 export function redisStore(options: RedisStoreOptions): RedisStore {
   const prefix = options?.prefix ?? "";
   if (typeof prefix !== "string") {
-    throw new ClientCredentialsError("config", "redisStore: prefix must be a string", { code: "invalid_config" });
+    throw configError("redisStore: prefix must be a string");
   }
   const { kind, commands } = recognise(options?.client);
   const name = (key: string) => prefix + key;
@@ -139,11 +139,9 @@ function recognise(client: unknown): { kind: RedisClientKind; commands: Commands
   if (has(client, "call")) return { kind: "ioredis", commands: ioredis(client as IoRedisLike) };
   if (has(client, "sendCommand") && has(client, "eval")) return { kind: "node-redis", commands: nodeRedis(promiseApi(client as NodeRedisLike)) };
   if (has(client, "eval") && has(client, "set") && has(client, "del")) return { kind: "upstash", commands: upstash(client as UpstashRedisLike) };
-  throw new ClientCredentialsError(
-    "config",
+  throw configError(
     "redisStore: client must be an ioredis client (with call()), a node-redis v4+ client (with sendCommand() and eval()) " +
       "or an @upstash/redis client (with eval(), set() and del())",
-    { code: "invalid_config" },
   );
 }
 

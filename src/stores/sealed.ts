@@ -1,4 +1,4 @@
-import { ClientCredentialsError } from "../errors.js";
+import { configError } from "../errors.js";
 import type { TokenStore } from "../types.js";
 import { base64url, fromBase64 } from "../util.js";
 
@@ -28,7 +28,7 @@ const IV_BYTES = 12;
  */
 export function sealedStore(store: TokenStore, key: SealingKey | readonly SealingKey[]): TokenStore {
   const given = Array.isArray(key) ? (key as readonly SealingKey[]) : [key as SealingKey];
-  if (given.length === 0) throw invalid("sealedStore needs at least one key");
+  if (given.length === 0) throw configError("sealedStore needs at least one key");
   const material = given.map((k) => keyMaterial(k)); // checked now, so a bad key fails at startup
   let imported: Promise<CryptoKey[]> | undefined;
   const keys = () => {
@@ -81,7 +81,7 @@ function aad(name: string): Uint8Array<ArrayBuffer> {
 function keyMaterial(key: SealingKey): CryptoKey | Uint8Array<ArrayBuffer> {
   if (typeof key === "string") {
     const bytes = fromBase64(key.trim());
-    if (!bytes) throw invalid("sealedStore key is not base64 or base64url");
+    if (!bytes) throw configError("sealedStore key is not base64 or base64url");
     return checkLength(bytes);
   }
   // isView, not instanceof: bytes may come from another realm (a test runner, an edge sandbox).
@@ -93,16 +93,12 @@ function keyMaterial(key: SealingKey): CryptoKey | Uint8Array<ArrayBuffer> {
   if (typeof key === "object" && key !== null && (key as CryptoKey).algorithm?.name === "AES-GCM") {
     const { usages } = key as CryptoKey;
     if (usages.includes("encrypt") && usages.includes("decrypt")) return key as CryptoKey;
-    throw invalid("sealedStore CryptoKey needs the usages encrypt and decrypt");
+    throw configError("sealedStore CryptoKey needs the usages encrypt and decrypt");
   }
-  throw invalid("sealedStore key must be an AES-GCM CryptoKey, 16 or 32 bytes, or those bytes as base64");
+  throw configError("sealedStore key must be an AES-GCM CryptoKey, 16 or 32 bytes, or those bytes as base64");
 }
 
 function checkLength(bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   if (bytes.length === 16 || bytes.length === 32) return bytes;
-  throw invalid(`sealedStore key must be 16 or 32 bytes (AES-128 or AES-256), got ${bytes.length}`);
-}
-
-function invalid(message: string): ClientCredentialsError {
-  return new ClientCredentialsError("config", message, { code: "invalid_config" });
+  throw configError(`sealedStore key must be 16 or 32 bytes (AES-128 or AES-256), got ${bytes.length}`);
 }
