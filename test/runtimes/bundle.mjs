@@ -10,14 +10,15 @@ export const OUT_DIR = path.join(ROOT, ".cache", "runtimes");
 
 /**
  * @param {string} entry path relative to the repository root
- * @param {{ outfile: string, format: "esm" | "iife", conditions?: string[], globalName?: string, platform?: "browser" | "neutral" }} options
+ * @param {{ outfile?: string, format: "esm" | "iife", conditions?: string[], globalName?: string, platform?: "browser" | "neutral" }} options
+ * @returns {Promise<string>} the output's path, or without `outfile` the bundled code itself (nothing written)
  */
 export async function bundle(entry, { outfile, format, conditions = [], globalName, platform = "browser" }) {
-  await mkdir(OUT_DIR, { recursive: true });
-  const out = path.join(OUT_DIR, outfile);
-  await esbuild.build({
+  if (outfile) await mkdir(OUT_DIR, { recursive: true });
+  const out = outfile ? path.join(OUT_DIR, outfile) : undefined;
+  const result = await esbuild.build({
     entryPoints: [path.join(ROOT, entry)],
-    outfile: out,
+    ...(out ? { outfile: out } : { write: false }),
     bundle: true,
     format,
     platform,
@@ -31,5 +32,8 @@ export async function bundle(entry, { outfile, format, conditions = [], globalNa
     legalComments: "none",
     // Nothing is external: with platform "browser" a `node:` import in the library fails the build.
   });
-  return out;
+  if (out) return out;
+  const [output] = result.outputFiles;
+  if (!output) throw new Error(`esbuild produced nothing for ${entry}`);
+  return output.text;
 }

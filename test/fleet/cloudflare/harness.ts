@@ -1,47 +1,18 @@
-// Shared plumbing for test/fleet/cloudflare.test.ts: bundling workers as wrangler would (esbuild,
-// everything inlined), Miniflare worker options, and the loopback authorization server's
-// control API. Outputs go to .cache/fleet/cloudflare (gitignored).
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
+// Shared plumbing for test/fleet/cloudflare.test.ts: bundling workers as wrangler would (the
+// runtime suite's esbuild bundler, everything inlined, output in .cache/runtimes) and Miniflare
+// worker options.
 import type { Miniflare, WorkerOptions } from "miniflare";
+import { bundle } from "../../runtimes/bundle.mjs";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const HERE = path.join(ROOT, "test", "fleet", "cloudflare");
-const OUT_DIR = path.join(ROOT, ".cache", "fleet", "cloudflare");
 export const COMPATIBILITY_DATE = "2025-09-01";
 
-/**
- * Workers import dist/stores/cloudflare.js, what users get. `CF_STORE_FROM_SRC=1` bundles
- * src/stores/cloudflare.ts in its place: only for iterating while `npm run build` is broken.
- */
-const fromSource: esbuild.Plugin = {
-  name: "cloudflare-store-from-src",
-  setup(build) {
-    build.onResolve({ filter: /dist\/stores\/cloudflare\.js$/ }, () => ({ path: path.join(ROOT, "src", "stores", "cloudflare.ts") }));
-  },
-};
-
-/** Bundles test/fleet/cloudflare/<file> into one ES module; returns its path. */
-export async function bundleWorker(file: string): Promise<string> {
-  await mkdir(OUT_DIR, { recursive: true });
-  const outfile = path.join(OUT_DIR, file.replace(/\.m?js$/, ".bundle.mjs"));
-  await esbuild.build({
-    entryPoints: [path.join(HERE, file)],
-    outfile,
-    bundle: true,
+/** Bundles test/fleet/cloudflare/<file> (which imports dist/, what users get) into one ES module; returns its path. */
+export function bundleWorker(file: string): Promise<string> {
+  return bundle(`test/fleet/cloudflare/${file}`, {
+    outfile: `fleet-cloudflare-${file.replace(/\.m?js$/, ".mjs")}`,
     format: "esm",
-    platform: "browser",
-    target: "es2022",
     conditions: ["workerd", "worker", "browser"],
-    mainFields: ["browser", "module", "main"],
-    absWorkingDir: ROOT,
-    logLevel: "warning",
-    legalComments: "none",
-    plugins: process.env.CF_STORE_FROM_SRC === "1" ? [fromSource] : [],
   });
-  return outfile;
 }
 
 /** One module worker; without the modulesRules entry workerd would parse the .mjs as CommonJS. */

@@ -1,33 +1,17 @@
-// Bundles a worker or an EdgeVM script in memory with esbuild, as wrangler or Vercel would:
-// everything inlined (the Upstash client, dist/stores/redis.js, the contract), no files written.
+// Bundles a worker or an EdgeVM script in memory, as wrangler or Vercel would: everything inlined
+// (the Upstash client, dist/stores/redis.js, the contract), no files written.
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
+import { bundle, ROOT } from "../../runtimes/bundle.mjs";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export { ROOT };
 
 /**
  * @param {string} file  a file in this folder
  * @param {{ format: "esm" | "iife", conditions: string[] }} options
  * @returns {Promise<string>} the bundled code
  */
-export async function bundleCode(file, { format, conditions }) {
-  const result = await esbuild.build({
-    entryPoints: [path.join(ROOT, "test", "fleet", "redis-runtimes", file)],
-    bundle: true,
-    write: false,
-    format,
-    platform: "browser",
-    target: "es2022",
-    conditions,
-    mainFields: ["browser", "module", "main"],
-    absWorkingDir: ROOT,
-    logLevel: "warning",
-    legalComments: "none",
-  });
-  const [output] = result.outputFiles;
-  if (!output) throw new Error(`esbuild produced nothing for ${file}`);
-  return output.text;
+export function bundleCode(file, { format, conditions }) {
+  return bundle(path.join("test", "fleet", "redis-runtimes", file), { format, conditions });
 }
 
 /** The version in node_modules/<name>/package.json. */
