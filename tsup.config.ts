@@ -19,7 +19,7 @@ export default defineConfig([
     platform: "neutral",
     sourcemap: true,
     splitting: true,
-    external: ["jose", "zod", "ky", "msw", "idb-keyval"],
+    external: ["jose", "zod", "msw", "idb-keyval"],
   },
   {
     entry,
@@ -28,8 +28,6 @@ export default defineConfig([
     target: "es2022",
     platform: "neutral",
     sourcemap: true,
-    // ky ships ESM only; tsup's CJS interop breaks its default export at run time.
-    noExternal: ["ky"],
     external: ["jose", "zod", "msw", "idb-keyval"],
   },
 ]);

@@ -1,11 +1,12 @@
-import ky, { HTTPError, TimeoutError } from "ky";
-import { ClientCredentialsError, type ClientCredentialsPhase, withoutQuery } from "./errors.js";
-import { initOf } from "./request-init.js";
+import { ClientCredentialsError, type ClientCredentialsErrorOptions, type ClientCredentialsPhase, withoutQuery } from "./errors.js";
 import type { ClientCredentialsEvent, FetchLike } from "./types.js";
+import { defined } from "./util.js";
 
 /** Responses from authorization servers and metadata endpoints are small; anything bigger is hostile. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
+const RETRY_STATUSES = [408, 429, 500, 502, 503, 504];
 const MAX_RETRY_AFTER_MS = 60_000;
+const MAX_BACKOFF_MS = 5_000;
 
 export interface HttpResult {
   status: number;
@@ -51,142 +52,122 @@ export function secureUrl(value: string, phase: ClientCredentialsPhase, what: st
   });
 }
 
+/**
+ * Requests to authorization servers and metadata endpoints: no redirects, a timeout per attempt
+ * that covers headers and body, at most MAX_RESPONSE_BYTES, and retries of transient failures
+ * (network errors and 408/429/5xx) with exponential backoff or the server's `Retry-After`.
+ */
 export function createHttp(options: HttpOptions): Http {
-  // A plain function call: browsers and workerd throw "Illegal invocation" when fetch gets a `this`.
-  const next = options.fetch;
-  const client = ky.create({
-    fetch: async (input, init) => {
-      if (!(input instanceof Request)) return next(input, init);
-      const body = input.method === "GET" || input.method === "HEAD" ? undefined : await input.text();
-      return next(input.url, { ...init, ...initOf(input), body });
-    },
-    timeout: options.timeoutMs,
-    redirect: "manual",
-    // Only retryable statuses throw (and so get retried); the rest are handled by the caller.
-    throwHttpErrors: (status) => status === 408 || status === 429 || status >= 500,
-    retry: {
-      limit: options.retries,
-      methods: ["get", "post"],
-      statusCodes: [408, 429, 500, 502, 503, 504],
-      afterStatusCodes: [429, 503],
-      maxRetryAfter: MAX_RETRY_AFTER_MS,
-      backoffLimit: 5_000,
-    },
-    hooks: {
-      beforeRetry: [
-        ({ request, error, retryCount }) => {
-          const status = error instanceof HTTPError ? error.response.status : undefined;
-          options.emit({ type: "http-retry", url: withoutQuery(request.url), attempt: retryCount, ...(status ? { status } : {}) });
-        },
-      ],
-    },
-  });
+  const { fetch: next, timeoutMs, retries, emit } = options;
 
-  async function send(phase: ClientCredentialsPhase, url: URL, run: () => Promise<Response>): Promise<HttpResult> {
-    let response: Response;
-    try {
-      response = await run();
-    } catch (error) {
-      if (error instanceof ClientCredentialsError) throw error;
-      if (error instanceof HTTPError) {
-        response = error.response;
-      } else if (error instanceof TimeoutError) {
-        // No `cause`: ky's TimeoutError holds the Request, whose headers/body carry credentials.
-        throw new ClientCredentialsError(phase, `request timed out after ${options.timeoutMs} ms`, { code: "timeout", url: url.href });
-      } else {
-        throw new ClientCredentialsError(phase, `request failed: ${describe(error)}`, { code: "network_error", url: url.href, cause: error });
-      }
-    }
-    if (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400)) {
-      response.body?.cancel().catch(() => {});
-      throw new ClientCredentialsError(phase, "redirects are not followed for authorization server requests", {
-        status: response.status || undefined,
-        code: "redirect",
-        url: url.href,
+  async function send(url: URL, phase: ClientCredentialsPhase, build: () => RequestInit | Promise<RequestInit>): Promise<HttpResult> {
+    const href = url.href;
+    const fail = (message: string, fields?: ClientCredentialsErrorOptions) => new ClientCredentialsError(phase, message, { url: href, ...fields });
+    for (let attempt = 1; ; attempt++) {
+      const init = await build();
+      const caller = init.signal;
+      if (caller?.aborted) throw caller.reason;
+      const controller = new AbortController();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let onAbort = () => {};
+      // Settles only on timeout or the caller's abort, so a `next` that ignores its signal cannot hang us.
+      const stopped = new Promise<never>((_, reject) => {
+        // No `cause` on any error here: the request it came from carries credentials.
+        timer = setTimeout(() => reject(fail(`request timed out after ${timeoutMs} ms`, { code: "timeout" })), timeoutMs);
+        onAbort = () => reject(caller?.reason);
+        caller?.addEventListener("abort", onAbort);
       });
+      const exchange = async (): Promise<HttpResult | { status: number; wait: number }> => {
+        // A plain call with (url, init): browsers and workerd throw "Illegal invocation" when fetch gets a `this`.
+        const response = await next(href, { ...init, redirect: "manual", signal: controller.signal });
+        const { status } = response;
+        if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) {
+          cancel(response);
+          throw fail("redirects are not followed for authorization server requests", { status: status || undefined, code: "redirect" });
+        }
+        if (attempt <= retries && RETRY_STATUSES.includes(status)) {
+          cancel(response);
+          return { status, wait: retryDelay(attempt, status === 429 || status === 503 ? response.headers.get("retry-after") : null) };
+        }
+        return { status, headers: response.headers, text: await readLimited(response, controller.signal, fail) };
+      };
+      const pending = exchange();
+      pending.catch(() => {}); // after a timeout nobody awaits it
+      let outcome: HttpResult | { status?: number; wait: number };
+      try {
+        outcome = await Promise.race([pending, stopped]);
+      } catch (error) {
+        if (error instanceof ClientCredentialsError || caller?.aborted) throw error;
+        if (attempt > retries) throw fail(`request failed: ${describe(error)}`, { code: "network_error", cause: error });
+        outcome = { wait: retryDelay(attempt, null) };
+      } finally {
+        clearTimeout(timer);
+        caller?.removeEventListener("abort", onAbort);
+        controller.abort(); // ends whatever is still running: the body is read or no longer wanted
+      }
+      if (!("wait" in outcome)) return outcome;
+      await new Promise((resolve) => setTimeout(resolve, outcome.wait));
+      emit(defined({ type: "http-retry", url: withoutQuery(href), attempt, status: outcome.status || undefined }));
     }
-    const text = await readLimited(response, phase, url, options.timeoutMs);
-    return { status: response.status, headers: response.headers, text };
   }
 
   return {
-    get: (url, phase) => send(phase, url, () => client.get(url, { headers: { accept: "application/json" } })),
+    get: (url, phase) => send(url, phase, () => ({ method: "GET", headers: { accept: "application/json" } })),
     postForm: (url, build, phase) =>
-      send(phase, url, async () => {
-        const init = await build();
-        return client.post(url, {
-          ...init,
-          hooks: {
-            beforeRequest: [
-              async (request, _options, { retryCount }) => {
-                if (retryCount === 0) return;
-                const fresh = await build();
-                return new Request(request, { body: fresh.body, headers: fresh.headers });
-              },
-            ],
-          },
-        });
+      send(url, phase, async () => {
+        const { body, ...init } = await build();
+        const headers = new Headers(init.headers);
+        headers.set("content-type", "application/x-www-form-urlencoded");
+        // A string body: a custom `next` may read init.body as text.
+        return { ...init, method: "POST", headers, body: body.toString() };
       }),
     secureUrl: (value, phase, what) => secureUrl(value, phase, what, options.allowInsecureRequests),
   };
 }
 
-/** Reads the body within `timeoutMs` (ky's timeout ends with the headers) and at most MAX_RESPONSE_BYTES. */
-async function readLimited(response: Response, phase: ClientCredentialsPhase, url: URL, timeoutMs: number): Promise<string> {
-  const tooLarge = () =>
-    new ClientCredentialsError(phase, `response larger than ${MAX_RESPONSE_BYTES} bytes`, {
-      status: response.status,
-      code: "response_too_large",
-      url: url.href,
-    });
-  const declared = Number(response.headers.get("content-length"));
-  if (declared > MAX_RESPONSE_BYTES) {
-    response.body?.cancel().catch(() => {});
+/** `Retry-After` (seconds or an HTTP date) up to a minute, else exponential backoff: 0.3 s, 0.6 s, … up to 5 s. */
+function retryDelay(attempt: number, retryAfter: string | null): number {
+  const ms = retryAfter ? (/^\s*\d+\s*$/.test(retryAfter) ? Number(retryAfter) * 1000 : Date.parse(retryAfter) - Date.now()) : Number.NaN;
+  return Number.isNaN(ms) ? Math.min(300 * 2 ** (attempt - 1), MAX_BACKOFF_MS) : Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+}
+
+function cancel(response: Response): void {
+  response.body?.cancel().catch(() => {});
+}
+
+/** Reads the body as text, at most MAX_RESPONSE_BYTES of it; `signal` stops the read. */
+async function readLimited(
+  response: Response,
+  signal: AbortSignal,
+  fail: (message: string, fields?: ClientCredentialsErrorOptions) => ClientCredentialsError,
+): Promise<string> {
+  const { status } = response;
+  const tooLarge = () => fail(`response larger than ${MAX_RESPONSE_BYTES} bytes`, { status, code: "response_too_large" });
+  if (Number(response.headers.get("content-length")) > MAX_RESPONSE_BYTES) {
+    cancel(response);
     throw tooLarge();
   }
   if (!response.body) return "";
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+  signal.addEventListener("abort", () => reader.cancel().catch(() => {}));
+  const decoder = new TextDecoder();
+  let text = "";
   let size = 0;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    reader.cancel().catch(() => {}); // settles the pending read
-  }, timeoutMs);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_RESPONSE_BYTES) {
-        reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      chunks.push(value);
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (cause) {
+      throw fail(`could not read the response: ${describe(cause)}`, { status, code: "network_error", cause });
     }
-  } catch (error) {
-    if (error instanceof ClientCredentialsError) throw error;
-    if (!timedOut) {
-      throw new ClientCredentialsError(phase, `could not read the response: ${describe(error)}`, {
-        status: response.status,
-        code: "network_error",
-        url: url.href,
-        cause: error,
-      });
+    if (chunk.done) return text + decoder.decode();
+    size += chunk.value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      reader.cancel().catch(() => {});
+      throw tooLarge();
     }
-  } finally {
-    clearTimeout(timer);
+    text += decoder.decode(chunk.value, { stream: true });
   }
-  if (timedOut) {
-    throw new ClientCredentialsError(phase, `response body not received within ${timeoutMs} ms`, { status: response.status, code: "timeout", url: url.href });
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
 }
 
 /** JSON.parse that answers `undefined` instead of throwing. */

@@ -1,6 +1,7 @@
+import ky from "ky";
 import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
-import { withClientCredentials } from "../src/index.js";
+import { type FetchLike, withClientCredentials } from "../src/index.js";
 import { faults } from "../src/msw/index.js";
 import { CLIENT_ID, CLIENT_SECRET, collectEvents, rejection, useMockServer } from "./helpers.js";
 
@@ -102,5 +103,73 @@ describe("requests to the authorization server", () => {
     );
     const error = await rejection(withClientCredentials(options)(fetch)(streamed.resource));
     expect(error).toMatchObject({ phase: "discovery", code: "response_too_large" });
+  });
+
+  it("honour a Retry-After given as an HTTP date", async () => {
+    const mock = install();
+    mock.fault("token", { kind: "status", status: 503, headers: { "retry-after": new Date(Date.now() + 2000).toUTCString() } });
+    const started = Date.now();
+    expect((await withClientCredentials(options)(fetch)(mock.resource)).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(mock.requestsTo("token")).toHaveLength(2);
+  });
+
+  it("time out a body that stops arriving, within the same per-attempt timeout", async () => {
+    const mock = install(
+      {},
+      http.get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp", () => {
+        const body = new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('{"resource":'));
+          }, // and nothing more
+        });
+        return new HttpResponse(body, { headers: { "content-type": "application/json" } });
+      }),
+    );
+    const started = Date.now();
+    const error = await rejection(withClientCredentials({ ...options, timeoutMs: 200, retries: 0 })(fetch)(mock.resource));
+    expect(error).toMatchObject({ phase: "discovery", code: "timeout" });
+    expect(error.cause).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("time out even when the wrapped fetch ignores its signal", async () => {
+    const mock = install();
+    const hanging: FetchLike = (input, init) => (String(input) === mock.tokenEndpoint ? new Promise<Response>(() => {}) : fetch(input, init));
+    const error = await rejection(withClientCredentials({ ...options, timeoutMs: 150, retries: 1 })(hanging)(mock.resource));
+    expect(error).toMatchObject({ phase: "token", code: "timeout" });
+  });
+
+  it("call the wrapped fetch as a plain function with (url string, init), and keep credentials out of error causes", async () => {
+    const mock = install();
+    const calls: Array<{ self: unknown; input: unknown; init: RequestInit | undefined }> = [];
+    const next = function (this: unknown, input: string | URL | Request, init?: RequestInit) {
+      calls.push({ self: this, input, init });
+      return input === mock.tokenEndpoint ? Promise.reject(new TypeError("connection reset")) : fetch(input, init);
+    } as FetchLike;
+    const error = await rejection(withClientCredentials({ ...options, retries: 1 })(next)(mock.resource));
+    expect(error).toMatchObject({ phase: "token", code: "network_error" });
+    expect(error.cause).toBeInstanceOf(TypeError);
+    expect(JSON.stringify(error)).not.toContain(CLIENT_SECRET);
+    const token = calls.filter((call) => call.input === mock.tokenEndpoint);
+    expect(token).toHaveLength(2);
+    for (const { self, init } of token) {
+      expect(self).toBeUndefined();
+      expect(init).toMatchObject({ method: "POST", redirect: "manual" });
+      expect(typeof init?.body).toBe("string");
+      expect(new Headers(init?.headers).get("content-type")).toBe("application/x-www-form-urlencoded");
+    }
+  });
+});
+
+describe("authFetch under ky (ky is only a dev dependency now)", () => {
+  it("works as ky's fetch, through ky.create() and per call", async () => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    const api = ky.create({ fetch: authFetch, retry: 0 });
+    expect(await api.get(mock.resource).json()).toMatchObject({ ok: true });
+    const posted = await ky(mock.resource, { fetch: authFetch, method: "post", json: { jsonrpc: "2.0" } }).json();
+    expect(posted).toMatchObject({ ok: true, method: "POST", body: '{"jsonrpc":"2.0"}' });
+    expect(mock.requestsTo("token")).toHaveLength(1);
   });
 });
