@@ -1,5 +1,6 @@
 import { sameIssuer } from "./discovery/authorization-server.js";
 import type { BearerChallenge } from "./discovery/challenge.js";
+import { documentError } from "./discovery/documents.js";
 import {
   type DiscoveredResource,
   discoverResource,
@@ -13,7 +14,7 @@ import { ClientCredentialsError } from "./errors.js";
 import type { Http } from "./http.js";
 import type { ResolvedOptions } from "./options.js";
 import type { StoreGuard } from "./stores/guard.js";
-import { scopeList } from "./util.js";
+import { defined, scopeList } from "./util.js";
 
 /** What the client knows about one protected resource: where its tokens come from and go. */
 export interface Binding {
@@ -44,15 +45,14 @@ export function hasStaticServer(options: ResolvedOptions): boolean {
 export function staticBinding(options: ResolvedOptions): Binding | undefined {
   const { boundary } = options;
   if (!boundary || !hasStaticServer(options)) return undefined;
-  const resource = indicator(options, undefined, boundary);
-  return {
+  return defined({
     boundary,
-    ...(resource !== undefined ? { resource } : {}),
-    ...(options.issuer ? { issuer: options.issuer } : {}),
+    resource: indicator(options, undefined, boundary),
+    issuer: options.issuer || undefined,
     scopes: [...options.scopes],
     boundAt: Date.now(),
     static: true,
-  };
+  });
 }
 
 /**
@@ -70,23 +70,20 @@ export async function bind(context: BindContext, url: URL, challenge: BearerChal
   const discovered = await resourceMetadata(context, url, challenge?.resourceMetadata.slice(0, MAX_CHALLENGE_URLS) ?? []);
   const pinned = options.issuer;
   if (pinned && !discovered.authorizationServers.some((server) => sameIssuer(server, pinned))) {
-    throw new ClientCredentialsError(
-      "discovery",
+    throw documentError(
       `the resource names authorization servers ${discovered.authorizationServers.join(", ")}, not the configured issuer ${pinned}`,
-      { code: "issuer_not_allowed", url: discovered.metadataUrl },
+      "issuer_not_allowed",
+      discovered.metadataUrl,
     );
   }
   const boundary = configured ?? resourceOf(new URL(discovered.resource));
-  const resource = indicator(options, discovered.resource, boundary);
-  const issuer = pinned ?? (options.tokenEndpoint ? undefined : discovered.authorizationServers[0]);
-  const scopes = options.scopes.length > 0 ? [...options.scopes] : challenge?.scope ? scopeList(challenge.scope) : scopeList(discovered.scopesSupported);
-  return {
+  return defined({
     boundary,
-    ...(resource !== undefined ? { resource } : {}),
-    ...(issuer ? { issuer } : {}),
-    scopes,
+    resource: indicator(options, discovered.resource, boundary),
+    issuer: (pinned ?? (options.tokenEndpoint ? undefined : discovered.authorizationServers[0])) || undefined,
+    scopes: options.scopes.length > 0 ? [...options.scopes] : scopeList(challenge?.scope || discovered.scopesSupported),
     boundAt: Date.now(),
-  };
+  });
 }
 
 /**
@@ -102,7 +99,7 @@ async function resourceMetadata(context: BindContext, url: URL, challengeUrls: r
     options.discoveryTtlMs,
     (data) => {
       const { resource, authorizationServers, scopesSupported, metadataUrl } = (data ?? {}) as Partial<DiscoveredResource>;
-      const metadata = { resource, authorization_servers: authorizationServers, ...(scopesSupported ? { scopes_supported: scopesSupported } : {}) };
+      const metadata = { resource, authorization_servers: authorizationServers, scopes_supported: scopesSupported };
       return validateResourceMetadata(metadata, new URL(String(metadataUrl)), url, http);
     },
     () => discoverResource(http, url, challengeUrls, options.emit),

@@ -36,26 +36,19 @@ export class ClientCredentialsError extends Error {
   readonly description?: string;
   readonly url?: string;
 
-  constructor(phase: ClientCredentialsPhase, message: string, options: ClientCredentialsErrorOptions = {}) {
-    const { cause, ...fields } = options;
+  constructor(phase: ClientCredentialsPhase, message: string, { cause, status, code, description, url }: ClientCredentialsErrorOptions = {}) {
     super(`[${phase}] ${message}`, cause === undefined ? undefined : { cause });
+    // The fields are own properties (undefined when not given) in declaration order, which toJSON relies on.
     this.phase = phase;
-    if (fields.status !== undefined) this.status = fields.status;
-    if (fields.code !== undefined) this.code = fields.code;
-    if (fields.description !== undefined) this.description = sanitize(fields.description);
-    if (fields.url !== undefined) this.url = withoutQuery(fields.url);
+    this.status = status;
+    this.code = code;
+    this.description = description === undefined ? undefined : sanitize(description);
+    this.url = url === undefined ? undefined : withoutQuery(url);
   }
 
+  /** name, message, phase, status, code, description, url: never `cause`, which may hold anything. */
   toJSON(): Record<string, unknown> {
-    return {
-      name: this.name,
-      message: this.message,
-      phase: this.phase,
-      status: this.status,
-      code: this.code,
-      description: this.description,
-      url: this.url,
-    };
+    return Object.assign({ name: this.name, message: this.message }, this) as object as Record<string, unknown>;
   }
 }
 

@@ -3,7 +3,7 @@ import { configError } from "./errors.js";
 import type { PrivateKeyInput } from "./grant/key-type.js";
 import { secureUrl } from "./http.js";
 import type { ClientAuthMethod, ClientCredentialsEvent, ClientCredentialsOptions, TokenStore } from "./types.js";
-import { scopeList } from "./util.js";
+import { defined, scopeList } from "./util.js";
 
 /** Every default, in one place. */
 export const DEFAULTS = {
@@ -44,26 +44,31 @@ export interface ResolvedOptions {
   readonly allowInsecureRequests: boolean;
   /** Delivers an event to `onEvent`; an observer that throws never breaks authentication. */
   readonly emit: (event: ClientCredentialsEvent) => void;
+  /** `onEvent` was given: without it, hot paths may skip building event objects at all. */
+  readonly observed: boolean;
+  readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
   /** Identifies this configuration (never its credential) in shared-store keys. */
   readonly fingerprint: readonly unknown[];
 }
 
+/** The options that hold URLs, in the order the fingerprint lists them. */
+const URL_OPTIONS = ["resource", "resourceUrl", "issuer", "tokenEndpoint"] as const;
+
 /** Checks every option, so a mistake surfaces before any request, and fills in every default. */
 export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptions {
   if (typeof options !== "object" || options === null) throw configError("options are required");
-  const { clientId, clientSecret, privateKey } = options;
+  const { clientId, clientSecret, privateKey, authMethod, resource, resourceUrl, issuer, tokenEndpoint, scope, store, onEvent, waitUntil } = options;
   if (typeof clientId !== "string" || clientId === "") throw configError("clientId is required");
   const secret = clientSecret !== undefined;
   const key = privateKey !== undefined;
   if (secret === key) throw configError("set exactly one of clientSecret and privateKey");
   if (secret && (typeof clientSecret !== "string" || clientSecret === "")) throw configError("clientSecret must be a non-empty string");
-  if (options.authMethod === "private_key_jwt" && !key) throw configError("authMethod private_key_jwt needs privateKey");
-  if (options.authMethod && options.authMethod !== "private_key_jwt" && !secret) throw configError(`authMethod ${options.authMethod} needs clientSecret`);
-  if (options.resource === false && options.resourceUrl === undefined) {
+  if (authMethod && (authMethod === "private_key_jwt") !== key) throw configError(`authMethod ${authMethod} needs ${key ? "clientSecret" : "privateKey"}`);
+  if (resource === false && resourceUrl === undefined) {
     throw configError("resource: false needs resourceUrl, the URL prefix that may receive tokens (no resource indicator binds them to a server)");
   }
   const allowInsecureRequests = options.allowInsecureRequests ?? false;
-  for (const name of ["resource", "resourceUrl", "issuer", "tokenEndpoint"] as const) {
+  for (const name of URL_OPTIONS) {
     const value = options[name];
     if (typeof value === "string") secureUrl(value, "config", name, allowInsecureRequests);
     else if (value !== undefined && !(name === "resource" && value === false)) throw configError(`${name} must be a URL string`);
@@ -73,31 +78,26 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
     if (!(typeof value === "number" && Number.isFinite(value) && value >= 0)) throw configError(`${name} must be a non-negative number`);
     return value;
   };
-  const store = options.store;
   if (store !== undefined && !isStore(store)) throw configError("store must have get, set and delete methods (and acquire with release, or neither)");
-
-  const onEvent = options.onEvent;
-  const scopes = scopeList(options.scope);
-  const boundaryUrl = options.resourceUrl ?? (typeof options.resource === "string" ? options.resource : undefined);
+  for (const name of ["onEvent", "waitUntil"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "function") throw configError(`${name} must be a function`);
+  }
+  const scopes = scopeList(scope);
+  const boundaryUrl = resourceUrl ?? (typeof resource === "string" ? resource : undefined);
   const credential: Credential = secret
     ? { kind: "secret", secret: clientSecret as string }
-    : {
-        kind: "key",
-        key: privateKey as PrivateKeyInput,
-        ...(options.algorithm ? { algorithm: options.algorithm } : {}),
-        ...(options.keyId ? { keyId: options.keyId } : {}),
-      };
+    : defined({ kind: "key", key: privateKey as PrivateKeyInput, algorithm: options.algorithm || undefined, keyId: options.keyId || undefined });
   const resolved: Omit<ResolvedOptions, "credential"> = {
     clientId,
-    authMethod: options.authMethod,
+    authMethod,
     assertionAudience: options.assertionAudience ?? DEFAULTS.assertionAudience,
     scopes,
-    scopeConfigured: options.scope !== undefined,
-    resource: options.resource,
-    resourceUrl: options.resourceUrl,
+    scopeConfigured: scope !== undefined,
+    resource,
+    resourceUrl,
     boundary: boundaryUrl === undefined ? undefined : resourceOf(new URL(boundaryUrl)),
-    issuer: options.issuer,
-    tokenEndpoint: options.tokenEndpoint,
+    issuer,
+    tokenEndpoint,
     store,
     refreshSkewMs: number("refreshSkewSeconds") * 1000,
     timeoutMs: number("timeoutMs"),
@@ -114,7 +114,9 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
           }
         }
       : () => {},
-    fingerprint: [clientId, options.resource ?? null, options.resourceUrl ?? null, options.issuer ?? null, options.tokenEndpoint ?? null, [...scopes].sort()],
+    observed: onEvent !== undefined,
+    waitUntil,
+    fingerprint: [clientId, ...URL_OPTIONS.map((name) => options[name] ?? null), [...scopes].sort()],
   };
   // Not enumerable: logging or serialising the resolved options never shows the credential.
   return Object.defineProperty(resolved, "credential", { value: credential, enumerable: false }) as ResolvedOptions;

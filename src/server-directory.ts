@@ -6,6 +6,7 @@ import type { Http } from "./http.js";
 import type { ResolvedOptions } from "./options.js";
 import type { AuthorizationServerMetadata } from "./schemas.js";
 import type { StoreGuard } from "./stores/guard.js";
+import { defined } from "./util.js";
 
 /** Where a binding's tokens come from: the token endpoint and how to authenticate there. */
 export interface Server {
@@ -66,10 +67,11 @@ export class ServerDirectory {
     }
     if (!issuer) throw configError("no authorization server: set issuer or tokenEndpoint, or let discovery find one");
     const metadata = await this.#metadata(issuer);
-    return this.#ready(new URL(metadata.token_endpoint), metadata.issuer, {
-      ...(metadata.token_endpoint_auth_methods_supported ? { methods: metadata.token_endpoint_auth_methods_supported } : {}),
-      ...(metadata.token_endpoint_auth_signing_alg_values_supported ? { signingAlgs: metadata.token_endpoint_auth_signing_alg_values_supported } : {}),
-    });
+    return this.#ready(
+      new URL(metadata.token_endpoint),
+      metadata.issuer,
+      defined({ methods: metadata.token_endpoint_auth_methods_supported, signingAlgs: metadata.token_endpoint_auth_signing_alg_values_supported }),
+    );
   }
 
   /** The metadata, from the shared store (checked again, as if just fetched) or from the server. */
@@ -96,6 +98,6 @@ export class ServerDirectory {
     const method = chooseAuthMethod(this.options, support);
     const auth = createClientAuth(this.options, method, support, this.#keys);
     this.options.emit({ type: "discovered", issuer: issuer ?? tokenEndpoint.origin, tokenEndpoint: tokenEndpoint.href, authMethod: method });
-    return { tokenEndpoint, auth, ...(issuer ? { issuer } : {}) };
+    return defined({ tokenEndpoint, auth, issuer: issuer || undefined });
   }
 }

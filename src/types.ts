@@ -160,10 +160,22 @@ export interface ClientCredentialsOptions {
    */
   store?: TokenStore;
   /**
-   * Get a new token this long before the cached one expires (capped at half its lifetime).
+   * Refresh window: a new token is fetched in the background from this long before the cached
+   * one expires (capped at half its lifetime), while the cached one keeps serving.
    * @default 60
    */
   refreshSkewSeconds?: number;
+  /**
+   * Keeps a serverless invocation alive for work that outlives its response: the background
+   * token refresh. Pass your platform's `waitUntil` (Cloudflare: `import { waitUntil } from
+   * "cloudflare:workers"`; Vercel: `import { waitUntil } from "@vercel/functions"`). Without it a
+   * frozen refresh is simply retried by a later request.
+   * @default undefined
+   * @example
+   * import { waitUntil } from "cloudflare:workers";
+   * withClientCredentials({ clientId, clientSecret, waitUntil });
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
   /**
    * Timeout of each request to the authorization server and metadata endpoints (headers and
    * body).

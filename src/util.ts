@@ -35,6 +35,12 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
 }
 
+/** Drops the members that are `undefined`: optional fields end up absent, not present but undefined. */
+export function defined<T extends object>(value: T): T {
+  for (const key in value) if (value[key] === undefined) delete value[key];
+  return value;
+}
+
 /** Space-separated or list → unique, non-empty scopes in their first order. */
 export function scopeList(scope: string | readonly string[] | undefined): string[] {
   if (scope === undefined) return [];

@@ -142,6 +142,9 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
     expect(chooseAlgorithm(jwk, undefined, undefined)).toBe("RS256");
     expect(() => chooseAlgorithm(jwk, undefined, ["ES256"])).toThrow(/accepts client assertions signed with ES256/);
     expect(() => chooseAlgorithm(jwk, "ES256", undefined)).toThrow(/does not fit this key/);
+    // Through the authenticator, as a typed config error.
+    const auth = createClientAuth(resolved({ clientId: "c", privateKey: jwk }), "private_key_jwt", { signingAlgs: ["ES256"] }, new Map());
+    await expect(auth.identity()).rejects.toMatchObject({ name: "ClientCredentialsError", phase: "config", code: "unsupported_algorithm" });
   });
 
   it.each([
@@ -150,9 +153,16 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
     ["-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIF\n-----END ENCRYPTED PRIVATE KEY-----", /encrypted PEM.*openssl pkcs8/],
     ["-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----", /must be a PKCS#8 PEM/],
     ["not a key", /no PEM header/],
-  ])("refuses unusable PEMs with a conversion hint (%#)", (pem, message) => {
-    const error = captureSync(() => algorithmsFor(pem));
+  ])("refuses unusable PEMs with a conversion hint (%#)", async (pem, message) => {
+    // On the first token request, which asks the authenticator for its identity first.
+    const auth = createClientAuth(resolved({ clientId: "c", privateKey: pem }), "private_key_jwt", {}, new Map());
+    const error = await auth.identity().then(
+      () => undefined,
+      (caught: ClientCredentialsError) => caught,
+    );
     expect(error).toBeInstanceOf(ClientCredentialsError);
+    if (!error) return;
+    expect(error.code).toMatch(/^(unsupported_key_format|invalid_key)$/);
     expect(error.phase).toBe("config");
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain("MI");

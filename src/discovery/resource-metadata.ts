@@ -1,7 +1,8 @@
-import { ClientCredentialsError, withoutQuery } from "../errors.js";
-import { type Http, parseJson } from "../http.js";
-import { describeIssues, ProtectedResourceMetadata } from "../schemas.js";
+import type { Http } from "../http.js";
+import { validate } from "../schemas.js";
 import type { ClientCredentialsEvent } from "../types.js";
+import { defined } from "../util.js";
+import { documentError, firstDocument } from "./documents.js";
 
 const WELL_KNOWN = "/.well-known/oauth-protected-resource";
 /** A challenge may name several metadata URLs; a hostile one must not make us fetch hundreds. */
@@ -40,78 +41,43 @@ export function resourceMetadataUrls(requestUrl: URL, challengeUrls: readonly st
   return [...new Set([...challengeUrls, ...wellKnown])];
 }
 
-export async function discoverResource(
+export function discoverResource(
   http: Http,
   requestUrl: URL,
   challengeUrls: readonly string[],
   emit: (event: ClientCredentialsEvent) => void,
 ): Promise<DiscoveredResource> {
-  const tried: string[] = [];
-  let firstError: ClientCredentialsError | undefined;
-  for (const candidate of resourceMetadataUrls(requestUrl, challengeUrls.slice(0, MAX_CHALLENGE_URLS))) {
-    try {
-      const url = http.secureUrl(candidate, "discovery", "resource_metadata URL");
-      const { status, text } = await http.get(url, "discovery");
-      emit({ type: "discovery", kind: "resource-metadata", url: withoutQuery(url.href), status, ok: status === 200 });
-      const json = status === 200 ? parseJson(text) : undefined;
-      // A non-JSON 200 is usually a web app's catch-all page: as good as a 404.
-      if (json !== undefined) return validateResourceMetadata(json, url, requestUrl, http);
-      tried.push(`${withoutQuery(url.href)} → ${status === 200 ? "200 (not JSON)" : status}`);
-    } catch (error) {
-      // One broken candidate (a redirect, a bad URL, a wrong document) must not hide a good one.
-      if (!(error instanceof ClientCredentialsError)) throw error;
-      firstError ??= error;
-    }
-  }
-  throw (
-    firstError ??
-    new ClientCredentialsError("discovery", `no protected resource metadata for ${resourceOf(requestUrl).href} (tried ${tried.join(", ")})`, {
-      code: "resource_metadata_not_found",
-      url: requestUrl.href,
-    })
+  return firstDocument(
+    http,
+    resourceMetadataUrls(requestUrl, challengeUrls.slice(0, MAX_CHALLENGE_URLS)),
+    "resource-metadata",
+    emit,
+    (json, url) => validateResourceMetadata(json, url, requestUrl, http),
+    (tried) => documentError(`no protected resource metadata for ${resourceOf(requestUrl).href} (tried ${tried})`, "resource_metadata_not_found", requestUrl),
   );
 }
 
 /** Checks a metadata document (fetched, or read back from a shared store) against the URL it is for. */
-export function validateResourceMetadata(json: unknown, metadataUrl: URL, requestUrl: URL, http: Http): DiscoveredResource {
-  const parsed = ProtectedResourceMetadata.safeParse(json);
-  if (!parsed.success) {
-    throw new ClientCredentialsError("discovery", `invalid protected resource metadata (${describeIssues(parsed.error)})`, {
-      status: 200,
-      code: "invalid_resource_metadata",
-      url: metadataUrl.href,
-    });
-  }
-  const metadata = parsed.data;
+export async function validateResourceMetadata(json: unknown, metadataUrl: URL, requestUrl: URL, http: Http): Promise<DiscoveredResource> {
+  const metadata = await validate("resource", json);
+  const invalid = "invalid_resource_metadata";
+  if (typeof metadata === "string") throw documentError(`invalid protected resource metadata (${metadata})`, invalid, metadataUrl);
   let resource: URL;
   try {
     resource = new URL(metadata.resource);
   } catch (cause) {
-    throw new ClientCredentialsError("discovery", "protected resource metadata has a `resource` that is not a URL", {
-      code: "invalid_resource_metadata",
-      url: metadataUrl.href,
-      cause,
-    });
+    throw documentError("protected resource metadata has a `resource` that is not a URL", invalid, metadataUrl, cause);
   }
-  if (!isUnderResource(resourceOf(requestUrl), resource)) {
-    throw new ClientCredentialsError(
-      "discovery",
-      `protected resource metadata is for ${resource.origin}${resource.pathname}, which does not cover ${resourceOf(requestUrl).href}`,
-      { code: "resource_mismatch", url: metadataUrl.href },
+  const covered = resourceOf(requestUrl);
+  if (!isUnderResource(covered, resource)) {
+    throw documentError(
+      `protected resource metadata is for ${resource.origin}${resource.pathname}, which does not cover ${covered.href}`,
+      "resource_mismatch",
+      metadataUrl,
     );
   }
   const servers = metadata.authorization_servers ?? [];
-  if (servers.length === 0) {
-    throw new ClientCredentialsError("discovery", "protected resource metadata lists no authorization_servers", {
-      code: "invalid_resource_metadata",
-      url: metadataUrl.href,
-    });
-  }
+  if (!servers.length) throw documentError("protected resource metadata lists no authorization_servers", invalid, metadataUrl);
   for (const server of servers) http.secureUrl(server, "discovery", "authorization server issuer");
-  return {
-    resource: metadata.resource,
-    authorizationServers: servers,
-    ...(metadata.scopes_supported ? { scopesSupported: metadata.scopes_supported } : {}),
-    metadataUrl: metadataUrl.href,
-  };
+  return defined({ resource: metadata.resource, authorizationServers: servers, scopesSupported: metadata.scopes_supported, metadataUrl: metadataUrl.href });
 }

@@ -1,8 +1,7 @@
 import { ClientCredentialsError } from "../errors.js";
 import type { ResolvedOptions } from "../options.js";
 import type { ClientAuthMethod } from "../types.js";
-import type { SigningKey } from "./jwt.js";
-import { chooseAlgorithm } from "./key-type.js";
+import type { KeyCache } from "./jwt.js";
 
 export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const ASSERTION_LIFETIME_SECONDS = 60;
@@ -48,36 +47,36 @@ export function chooseAuthMethod(options: ResolvedOptions, server: ServerAuthSup
   );
 }
 
-/** Imported keys by algorithm: one import per key and algorithm for the life of the middleware. */
-export type KeyCache = Map<string, Promise<SigningKey>>;
+export type { KeyCache } from "./jwt.js";
 
 export function createClientAuth(options: ResolvedOptions, method: ClientAuthMethod, server: ServerAuthSupport, keys: KeyCache): ClientAuthenticator {
   const { clientId, credential } = options;
   if (credential.kind === "key") {
-    const input = credential.key;
-    const alg = chooseAlgorithm(input, credential.algorithm, server.signingAlgs);
-    const key = () => {
-      let imported = keys.get(alg);
-      if (!imported) {
-        imported = import("./jwt.js").then(({ importSigningKey }) => importSigningKey(input, alg, credential.keyId));
-        imported.catch(() => keys.delete(alg));
-        keys.set(alg, imported);
+    // The key's type, the algorithm and jose all live in the lazily loaded jwt chunk; a key that
+    // does not fit fails there, on the first token request (which asks for identity() first).
+    const key = async () => {
+      const jwt = await import("./jwt.js");
+      try {
+        return { jwt, key: await jwt.signingKey(credential, server.signingAlgs, keys) };
+      } catch (error) {
+        if (!(error instanceof jwt.KeyError)) throw error;
+        throw new ClientCredentialsError("config", error.message, { code: error.code, cause: error.cause });
       }
-      return imported;
     };
     return {
       method: "private_key_jwt",
-      identity: async () => `private_key_jwt:${alg}:${(await key()).thumbprint}`,
+      identity: async () => {
+        const { alg, thumbprint } = (await key()).key;
+        return `private_key_jwt:${alg}:${thumbprint}`;
+      },
       redact: (text) => text,
       async apply(body, _headers, context) {
-        const { signAssertion } = await import("./jwt.js");
-        const assertion = await signAssertion(await key(), {
-          clientId,
-          audience: assertionAudience(options.assertionAudience, context),
-          lifetimeSeconds: ASSERTION_LIFETIME_SECONDS,
-        });
+        const { jwt, key: signing } = await key();
         body.set("client_assertion_type", JWT_BEARER_ASSERTION);
-        body.set("client_assertion", assertion);
+        body.set(
+          "client_assertion",
+          await jwt.signAssertion(signing, clientId, assertionAudience(options.assertionAudience, context), ASSERTION_LIFETIME_SECONDS),
+        );
       },
     };
   }

@@ -1,7 +1,8 @@
-import { ClientCredentialsError, sanitize } from "../errors.js";
+import { ClientCredentialsError, type ClientCredentialsErrorOptions, sanitize } from "../errors.js";
 import { type Http, parseJson } from "../http.js";
-import { describeIssues, OAuthErrorResponse, TokenResponse } from "../schemas.js";
+import { isHeaderSafeToken, validate } from "../schemas.js";
 import type { ClientCredentialsEvent, StoredToken } from "../types.js";
+import { defined } from "../util.js";
 import type { ClientAuthenticator } from "./client-auth.js";
 
 /** Lifetime assumed when a token response has no `expires_in` (RFC 6749 §5.1 makes it optional). */
@@ -22,81 +23,54 @@ export async function requestToken(
   request: TokenRequest,
   emit: (event: ClientCredentialsEvent) => void,
 ): Promise<StoredToken> {
-  const scope = request.scopes.length > 0 ? request.scopes.join(" ") : undefined;
+  const { resource, issuer } = request;
+  const scope = request.scopes.join(" ") || undefined;
   const tokenEndpoint = request.tokenEndpoint.href;
-  emit({
-    type: "token-request",
-    tokenEndpoint,
-    authMethod: auth.method,
-    ...(request.resource !== undefined ? { resource: request.resource } : {}),
-    ...(scope ? { scope } : {}),
-  });
+  emit(defined({ type: "token-request", tokenEndpoint, authMethod: auth.method, resource, scope }));
   const obtainedAt = Date.now();
   const { status, text } = await http.postForm(
     request.tokenEndpoint,
     async () => {
-      const body = new URLSearchParams({ grant_type: "client_credentials" });
-      if (request.resource !== undefined) body.set("resource", request.resource);
-      if (scope) body.set("scope", scope);
+      const body = new URLSearchParams(defined({ grant_type: "client_credentials", resource, scope }) as Record<string, string>);
       const headers = new Headers({ accept: "application/json" });
-      await auth.apply(body, headers, { tokenEndpoint, ...(request.issuer ? { issuer: request.issuer } : {}) });
+      await auth.apply(body, headers, defined({ tokenEndpoint, issuer: issuer || undefined }));
       return { body, headers };
     },
     "token",
   );
   const json = parseJson(text);
-
-  const oauthError = OAuthErrorResponse.safeParse(json);
-  if (status !== 200 || oauthError.success) {
-    const code = oauthError.success ? oauthError.data.error : undefined;
-    emit({ type: "token-response", tokenEndpoint, status, ok: false, ...(code ? { error: code } : {}) });
-    throw tokenError(status, oauthError.success ? oauthError.data : undefined, auth, tokenEndpoint);
-  }
-
-  const parsed = TokenResponse.safeParse(json);
-  if (!parsed.success) {
-    emit({ type: "token-response", tokenEndpoint, status, ok: false });
-    const why = json === undefined ? "is not JSON" : `is invalid (${describeIssues(parsed.error)})`;
-    throw new ClientCredentialsError("token", `token response ${why}`, { status, code: "invalid_token_response", url: tokenEndpoint });
-  }
-  const token = parsed.data;
-  if (token.token_type.toLowerCase() !== "bearer") {
-    emit({ type: "token-response", tokenEndpoint, status, ok: false });
-    throw new ClientCredentialsError("token", `unsupported token_type ${JSON.stringify(token.token_type)} (only Bearer is supported)`, {
-      status,
-      code: "unsupported_token_type",
-      url: tokenEndpoint,
-    });
-  }
-  const expiresAt = obtainedAt + (token.expires_in ?? DEFAULT_EXPIRES_IN_SECONDS) * 1000;
-  const grantedScope = token.scope ?? scope;
-  emit({ type: "token-response", tokenEndpoint, status, ok: true, expiresAt, ...(grantedScope ? { scope: grantedScope } : {}) });
-  return {
-    accessToken: token.access_token,
-    tokenType: token.token_type,
-    expiresAt,
-    obtainedAt,
-    ...(grantedScope ? { scope: grantedScope } : {}),
-    ...(request.resource !== undefined ? { resource: request.resource } : {}),
-    ...(request.issuer ? { issuer: request.issuer } : {}),
+  const reject = (message: string, fields: ClientCredentialsErrorOptions, error?: string): never => {
+    emit(defined({ type: "token-response", tokenEndpoint, status, ok: false, error }));
+    throw new ClientCredentialsError("token", message, { status, url: tokenEndpoint, ...fields });
   };
+
+  const oauth = await validate("error", json);
+  if (status !== 200 || (typeof oauth !== "string" && oauth.error)) {
+    if (typeof oauth === "string" || !oauth.error) return reject(`token endpoint answered HTTP ${status} without an OAuth error`, {});
+    // Some servers echo what they received: the secret must not reach messages or events.
+    const code = auth.redact(oauth.error);
+    const description = oauth.error_description === undefined ? undefined : auth.redact(oauth.error_description);
+    return reject(`token request failed: ${sanitize(code)}${description ? ` (${sanitize(description)})` : ""}`, defined({ code, description }), code);
+  }
+
+  const token = await validate("token", json);
+  const expiresIn = typeof token === "string" ? undefined : seconds(token.expires_in);
+  if (typeof token === "string" || !isHeaderSafeToken(token.access_token) || expiresIn === undefined) {
+    const why = typeof token === "string" ? token : expiresIn === undefined ? "expires_in: invalid_value" : "access_token: invalid_format";
+    return reject(`token response ${json === undefined ? "is not JSON" : `is invalid (${why})`}`, { code: "invalid_token_response" });
+  }
+  const tokenType = token.token_type;
+  if (tokenType.toLowerCase() !== "bearer") {
+    return reject(`unsupported token_type ${JSON.stringify(tokenType.slice(0, 64))} (only Bearer is supported)`, { code: "unsupported_token_type" });
+  }
+  const expiresAt = obtainedAt + expiresIn * 1000;
+  const granted = (token.scope ?? scope) || undefined;
+  emit(defined({ type: "token-response", tokenEndpoint, status, ok: true, expiresAt, scope: granted }));
+  return defined({ accessToken: token.access_token, tokenType, expiresAt, obtainedAt, scope: granted, resource, issuer: issuer || undefined });
 }
 
-function tokenError(
-  status: number,
-  body: { error: string; error_description?: string | undefined } | undefined,
-  auth: ClientAuthenticator,
-  url: string,
-): ClientCredentialsError {
-  if (!body) {
-    return new ClientCredentialsError("token", `token endpoint answered HTTP ${status} without an OAuth error`, { status, url });
-  }
-  const description = body.error_description === undefined ? undefined : auth.redact(body.error_description);
-  const code = auth.redact(body.error);
-  return new ClientCredentialsError("token", `token request failed: ${code}${description ? ` (${sanitize(description)})` : ""}`, {
-    status,
-    code,
-    url,
-    ...(description !== undefined ? { description } : {}),
-  });
+/** `expires_in`: absent, a non-negative number, or (older Entra ID) a numeric string; `undefined` for anything else. */
+function seconds(value: unknown): number | undefined {
+  const number = typeof value === "string" && /^\d{1,10}$/.test(value) ? Number(value) : (value ?? DEFAULT_EXPIRES_IN_SECONDS);
+  return typeof number === "number" && number >= 0 && Number.isFinite(number) ? number : undefined;
 }

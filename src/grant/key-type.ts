@@ -1,6 +1,19 @@
-import { ClientCredentialsError } from "../errors.js";
-
 export type PrivateKeyInput = string | JsonWebKey | CryptoKey;
+
+/**
+ * A key that cannot be used. This module and jwt.ts form the lazily loaded private-key chunk,
+ * which imports nothing from the initial one (a shared chunk would cost the secret-only load a
+ * few hundred bytes): client-auth.ts turns this into a `config` ClientCredentialsError.
+ */
+export class KeyError extends Error {
+  constructor(
+    message: string,
+    readonly code = "invalid_key",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
 
 const RSA_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
 const PSS_ALGS = ["PS256", "PS384", "PS512"];
@@ -16,7 +29,7 @@ export function algorithmsFor(input: PrivateKeyInput): string[] {
   if (input.kty === "RSA") return RSA_ALGS;
   const alg = input.crv ? CURVE_ALGS[input.crv] : undefined;
   if ((input.kty === "EC" || input.kty === "OKP") && alg) return [alg];
-  throw new ClientCredentialsError("config", `unsupported private JWK (kty ${String(input.kty)}, crv ${String(input.crv)})`, { code: "invalid_key" });
+  throw new KeyError(`unsupported private JWK (kty ${String(input.kty)}, crv ${String(input.crv)})`);
 }
 
 /** Picks the algorithm: the configured one, else the first the key and the server both support. */
@@ -24,19 +37,16 @@ export function chooseAlgorithm(input: PrivateKeyInput, configured: string | und
   const candidates = algorithmsFor(input);
   if (configured) {
     if (!candidates.includes(configured)) {
-      throw new ClientCredentialsError("config", `algorithm ${configured} does not fit this key (it can sign ${candidates.join(", ")})`, {
-        code: "invalid_key",
-      });
+      throw new KeyError(`algorithm ${configured} does not fit this key (it can sign ${candidates.join(", ")})`);
     }
     return configured;
   }
   if (!serverSupported) return candidates[0]!;
   const fit = candidates.find((alg) => serverSupported.includes(alg) || (alg === "EdDSA" && serverSupported.includes("Ed25519")));
   if (!fit) {
-    throw new ClientCredentialsError(
-      "config",
+    throw new KeyError(
       `the authorization server accepts client assertions signed with ${serverSupported.join(", ") || "nothing"}, this key can sign ${candidates.join(", ")}`,
-      { code: "unsupported_algorithm" },
+      "unsupported_algorithm",
     );
   }
   return fit;
@@ -58,51 +68,45 @@ function cryptoKeyAlgorithms(key: CryptoKey): string[] {
     case "RSA-PSS":
       return [`PS${bits}`];
     default:
-      throw new ClientCredentialsError("config", `unsupported CryptoKey algorithm ${algorithm.name}`, { code: "invalid_key" });
+      throw new KeyError(`unsupported CryptoKey algorithm ${algorithm.name}`);
   }
 }
 
-// DER encodings of the OIDs that identify a PKCS#8 key's type.
-const OIDS: Array<[number[], string[]]> = [
-  [[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a], PSS_ALGS], // RSASSA-PSS
-  [[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01], RSA_ALGS], // rsaEncryption
-  [[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07], ["ES256"]], // P-256
-  [[0x2b, 0x81, 0x04, 0x00, 0x22], ["ES384"]], // P-384
-  [[0x2b, 0x81, 0x04, 0x00, 0x23], ["ES512"]], // P-521
-  [[0x2b, 0x65, 0x70], ["EdDSA"]], // Ed25519
+// DER encodings (hex) of the OIDs that identify a PKCS#8 key's type.
+const OIDS: Array<[string, string[]]> = [
+  ["2a864886f70d01010a", PSS_ALGS], // RSASSA-PSS
+  ["2a864886f70d010101", RSA_ALGS], // rsaEncryption
+  ["2a8648ce3d030107", ["ES256"]], // P-256
+  ["2b81040022", ["ES384"]], // P-384
+  ["2b81040023", ["ES512"]], // P-521
+  ["2b6570", ["EdDSA"]], // Ed25519
 ];
 
 function pemAlgorithms(pem: string): string[] {
-  const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
-  if (label === "RSA PRIVATE KEY" || label === "EC PRIVATE KEY") {
-    throw new ClientCredentialsError("config", `privateKey is a ${label} (PKCS#1/SEC1) PEM; ${CONVERT_HINT}`, { code: "unsupported_key_format" });
-  }
-  if (label === "ENCRYPTED PRIVATE KEY") {
-    throw new ClientCredentialsError("config", `privateKey is an encrypted PEM; ${CONVERT_HINT}`, { code: "unsupported_key_format" });
-  }
-  if (label !== "PRIVATE KEY") {
-    throw new ClientCredentialsError("config", `privateKey must be a PKCS#8 PEM ("BEGIN PRIVATE KEY"), got ${label ? `"BEGIN ${label}"` : "no PEM header"}`, {
-      code: "unsupported_key_format",
-    });
-  }
-  const body = pem.replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, "").replace(/\s+/g, "");
-  let der: Uint8Array;
-  try {
-    der = Uint8Array.from(atob(body), (c) => c.charCodeAt(0));
-  } catch {
-    throw new ClientCredentialsError("config", "privateKey PEM body is not valid base64", { code: "invalid_key" });
-  }
-  const head = der.subarray(0, 48);
+  // The key's first bytes as hex: every OID above sits there, on a byte boundary.
+  const head = Array.from(pkcs8Der(pem).subarray(0, 48), (byte) => byte.toString(16).padStart(2, "0")).join("");
   for (const [oid, algs] of OIDS) {
-    if (indexOf(head, oid) !== -1) return algs;
+    if (new RegExp(`^(..)*?${oid}`).test(head)) return algs;
   }
-  throw new ClientCredentialsError("config", "privateKey PEM holds an unsupported key type (use EC P-256/384/521, RSA or Ed25519)", { code: "invalid_key" });
+  throw new KeyError("privateKey PEM holds an unsupported key type (use EC P-256/384/521, RSA or Ed25519)");
 }
 
-function indexOf(haystack: Uint8Array, needle: number[]): number {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return i;
+/** The DER body of a PKCS#8 PEM; refuses other PEMs with a hint on converting them. */
+export function pkcs8Der(pem: string): Uint8Array<ArrayBuffer> {
+  const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
+  if (label === "RSA PRIVATE KEY" || label === "EC PRIVATE KEY") {
+    throw new KeyError(`privateKey is a ${label} (PKCS#1/SEC1) PEM; ${CONVERT_HINT}`, "unsupported_key_format");
   }
-  return -1;
+  if (label === "ENCRYPTED PRIVATE KEY") {
+    throw new KeyError(`privateKey is an encrypted PEM; ${CONVERT_HINT}`, "unsupported_key_format");
+  }
+  if (label !== "PRIVATE KEY") {
+    throw new KeyError(`privateKey must be a PKCS#8 PEM ("BEGIN PRIVATE KEY"), got ${label ? `"BEGIN ${label}"` : "no PEM header"}`, "unsupported_key_format");
+  }
+  const body = pem.replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, "").replace(/\s+/g, "");
+  try {
+    return Uint8Array.from(atob(body), (c) => c.charCodeAt(0));
+  } catch {
+    throw new KeyError("privateKey PEM body is not valid base64");
+  }
 }

@@ -106,7 +106,7 @@ export class StoreGuard {
     kind: EntryKind,
     parts: readonly unknown[],
     ttlMs: number,
-    restore: (data: unknown) => T | undefined,
+    restore: (data: unknown) => T | undefined | Promise<T | undefined>,
     load: () => Promise<T>,
     stored: (value: T) => unknown = (value) => value,
   ): Promise<T> {
@@ -115,7 +115,7 @@ export class StoreGuard {
     const entry = await this.read(key, kind);
     if (entry) {
       try {
-        const restored = restore(entry.data);
+        const restored = await restore(entry.data);
         if (restored !== undefined) return restored;
       } catch {
         // Not what a fresh response would have passed: load it again.
