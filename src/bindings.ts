@@ -6,9 +6,11 @@ import { configError } from "./errors.js";
 import type { Http } from "./http.js";
 import type { ResolvedOptions } from "./options.js";
 import type { StoreGuard } from "./stores/guard.js";
-import { abortable, scopeList } from "./util.js";
+import { abortable, defined, scopeList } from "./util.js";
 
-const MAX_BINDINGS = 64;
+/** Bindings kept in memory (a gateway may front thousands of resources), and the most recent ones shared through the store. */
+const MAX_BINDINGS = 10_000;
+const MAX_SHARED = 64;
 /** A 401 for an unknown URL re-reads the shared index at most this often (another instance may have bound it). */
 const INDEX_RECHECK_MS = 1000;
 
@@ -21,7 +23,11 @@ export class BindingRegistry {
   readonly #options: ResolvedOptions;
   readonly #http: Http;
   readonly #guard: StoreGuard;
-  #bindings: Binding[] = [];
+  /** By boundary, oldest first; and the same bindings by origin, for lookups. */
+  readonly #bindings = new Map<string, Binding>();
+  readonly #byOrigin = new Map<string, Binding[]>();
+  /** Bumped whenever a binding is added, replaced or dropped: routes cache lookups against it. */
+  version = 0;
   readonly #flights = new Map<string, Promise<Binding>>();
   #index: { loadedAt: number; loading?: Promise<void> } = { loadedAt: Number.NEGATIVE_INFINITY };
   #indexKey: Promise<string> | undefined;
@@ -49,6 +55,12 @@ export class BindingRegistry {
     return this.#loadIndex().then(() => this.#known(url));
   }
 
+  /** The binding covering `url` after reading the shared index again: another instance may just have published it. */
+  async reload(url: URL): Promise<Binding | undefined> {
+    await this.#loadIndex();
+    return this.#known(url);
+  }
+
   /** Discovers (once per metadata location, however many callers) and remembers a binding. */
   async bind(url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
     if (this.#guard.enabled && Date.now() - this.#index.loadedAt >= INDEX_RECHECK_MS) await abortable(this.#loadIndex(), signal);
@@ -72,7 +84,7 @@ export class BindingRegistry {
       throw configError("getToken() needs a resourceUrl, or resource/issuer/tokenEndpoint options");
     }
     const { issuer } = this.#options;
-    return { boundary: new URL("about:blank"), scopes: [...this.#options.scopes], boundAt: Date.now(), ...(issuer ? { issuer } : {}) };
+    return defined({ boundary: new URL("about:blank"), scopes: [...this.#options.scopes], boundAt: Date.now(), issuer: issuer || undefined });
   }
 
   /** A binding like `binding` whose scopes also include `extra` (challenge scope, 403 step-up). */
@@ -90,7 +102,7 @@ export class BindingRegistry {
 
   #known(url: URL): Binding | undefined {
     let best: Binding | undefined;
-    for (const binding of this.#bindings) {
+    for (const binding of this.#byOrigin.get(url.origin) ?? []) {
       if (!isUnderResource(url, binding.boundary)) continue;
       if (!best || binding.boundary.pathname.length >= best.boundary.pathname.length) best = binding;
     }
@@ -110,8 +122,11 @@ export class BindingRegistry {
   }
 
   #reset(): void {
+    this.#bindings.clear();
+    this.#byOrigin.clear();
+    this.version++;
     const fixed = staticBinding(this.#options);
-    this.#bindings = fixed ? [fixed] : [];
+    if (fixed) this.#keep(fixed);
   }
 
   /** Keeps the binding here and, awaited (serverless runtimes may cancel what is left running), in the shared index. */
@@ -122,8 +137,22 @@ export class BindingRegistry {
   }
 
   #keep(binding: Binding): void {
-    const others = this.#bindings.filter((b) => b.boundary.href !== binding.boundary.href);
-    this.#bindings = [...others.slice(-(MAX_BINDINGS - 1)), binding];
+    this.#drop(binding.boundary.href);
+    if (this.#bindings.size >= MAX_BINDINGS) this.#drop(this.#bindings.keys().next().value as string);
+    this.#bindings.set(binding.boundary.href, binding);
+    const origin = binding.boundary.origin;
+    this.#byOrigin.set(origin, [...(this.#byOrigin.get(origin) ?? []), binding]);
+    this.version++;
+  }
+
+  #drop(href: string): void {
+    const old = this.#bindings.get(href);
+    if (!old) return;
+    this.#bindings.delete(href);
+    const origin = old.boundary.origin;
+    const rest = (this.#byOrigin.get(origin) ?? []).filter((b) => b !== old);
+    if (rest.length) this.#byOrigin.set(origin, rest);
+    else this.#byOrigin.delete(origin);
   }
 
   #key(): Promise<string> {
@@ -136,7 +165,7 @@ export class BindingRegistry {
     this.#index.loading ??= (async () => {
       const entry = await this.#guard.read(await this.#key(), "bindings");
       for (const binding of restoreBindings(entry?.data, this.#options, this.#http)) {
-        const current = this.#bindings.find((b) => b.boundary.href === binding.boundary.href);
+        const current = this.#bindings.get(binding.boundary.href);
         if (!current || (!current.static && current.boundAt < binding.boundAt)) this.#keep(binding);
       }
     })().finally(() => {
@@ -150,11 +179,11 @@ export class BindingRegistry {
     const key = await this.#key();
     const entry = await this.#guard.read(key, "bindings");
     const merged = new Map<string, Binding>();
-    for (const binding of [...restoreBindings(entry?.data, this.#options, this.#http), ...this.#bindings]) {
+    for (const binding of [...restoreBindings(entry?.data, this.#options, this.#http), ...this.#bindings.values()]) {
       const current = merged.get(binding.boundary.href);
       if (!binding.static && (!current || current.boundAt <= binding.boundAt)) merged.set(binding.boundary.href, binding);
     }
-    const list = [...merged.values()].slice(-MAX_BINDINGS);
+    const list = [...merged.values()].slice(-MAX_SHARED);
     if (list.length === 0) return;
     const oldest = Math.min(...list.map((b) => b.boundAt));
     const data = list.map(({ boundary, resource, issuer, scopes, boundAt }) => ({ boundary: boundary.href, resource, issuer, scopes, boundAt }));
@@ -169,7 +198,7 @@ export class BindingRegistry {
 function restoreBindings(data: unknown, options: ResolvedOptions, http: Http): Binding[] {
   if (!Array.isArray(data)) return [];
   const bindings: Binding[] = [];
-  for (const item of data.slice(0, MAX_BINDINGS) as Array<Record<string, unknown>>) {
+  for (const item of data.slice(0, MAX_SHARED) as Array<Record<string, unknown>>) {
     try {
       const { boundary, resource, issuer, scopes, boundAt } = item ?? {};
       if (typeof boundary !== "string" || typeof boundAt !== "number" || !(Date.now() - boundAt < options.discoveryTtlMs)) continue;
@@ -182,13 +211,15 @@ function restoreBindings(data: unknown, options: ResolvedOptions, http: Http): B
       if (options.resource === false ? resource !== undefined : typeof options.resource === "string" && resource !== options.resource) continue;
       if (issuer !== undefined && (typeof issuer !== "string" || !http.secureUrl(issuer, "discovery", "stored issuer"))) continue;
       if (options.issuer && !(typeof issuer === "string" && sameIssuer(issuer, options.issuer))) continue;
-      bindings.push({
-        boundary: url,
-        ...(resource !== undefined ? { resource } : {}),
-        ...(issuer !== undefined ? { issuer } : {}),
-        scopes: scopeList(scopes as string[]),
-        boundAt,
-      });
+      bindings.push(
+        defined({
+          boundary: url,
+          resource: resource as string | undefined,
+          issuer: issuer as string | undefined,
+          scopes: scopeList(scopes as string[]),
+          boundAt,
+        }),
+      );
     } catch {
       // An entry a fresh discovery would not have produced: ignore it, discovery will replace it.
     }

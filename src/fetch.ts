@@ -1,16 +1,19 @@
 import type { Binding } from "./binding.js";
 import { BindingRegistry } from "./bindings.js";
+import { ColdGate, type Release } from "./cold-gate.js";
 import { type BearerChallenge, bearerChallenge, parseWwwAuthenticate } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
 import { createHttp, secureUrl } from "./http.js";
 import { resolveOptions } from "./options.js";
 import { Replayable } from "./replay.js";
-import { copyHeaders } from "./request-init.js";
+import { hasAuthorization, withAuthorization, withField } from "./request-init.js";
+import { type Route, Routes } from "./routes.js";
 import { ServerDirectory } from "./server-directory.js";
 import { StoreGuard } from "./stores/guard.js";
 import { publicToken, TokenCache } from "./token-cache.js";
 import type { AccessToken, ClientCredentialsOptions, FetchLike, StoredToken } from "./types.js";
+import { abortable, defined } from "./util.js";
 
 /** A `fetch` that authenticates to OAuth-protected MCP servers, plus token helpers. */
 export interface AuthenticatedFetch {
@@ -36,42 +39,125 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
   const { emit } = resolved;
   return (next) => {
     const base: FetchLike = next ?? ((input, init) => globalThis.fetch(input, init));
-    const http = createHttp({
-      fetch: base,
-      timeoutMs: resolved.timeoutMs,
-      retries: resolved.retries,
-      allowInsecureRequests: resolved.allowInsecureRequests,
-      emit,
-    });
+    const http = createHttp({ ...resolved, fetch: base });
     const guard = new StoreGuard({ store: resolved.store, timeoutMs: resolved.storeTimeoutMs, emit });
     const bindings = new BindingRegistry(resolved, http, guard);
     const servers = new ServerDirectory(resolved, http, guard);
     const tokens = new TokenCache(resolved, http, servers, guard);
 
-    const authFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-      const url = new URL(input instanceof Request ? input.url : String(input), globalThis.location?.href);
-      const callerAuth = copyHeaders(init?.headers ?? (input instanceof Request ? input.headers : undefined)).has("authorization");
-      // Not ours to authorize: sent as given (a Request is only unpacked, since next takes (url, init)).
-      const passThrough = callerAuth || !bindings.mayAuthorize(url);
-      if (passThrough && !(input instanceof Request)) return base(input, init);
+    const routes = new Routes(bindings);
+    const gate = new ColdGate(resolved.discoveryTtlMs, guard, Math.max(resolved.timeoutMs, 1000), resolved.fingerprint);
 
+    // The hot path: a URL seen before, a binding known, a fresh token in memory, a body that can
+    // be sent twice. No await before `next`, nothing parsed, hashed or copied but the headers.
+    const authFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      try {
+        if (input instanceof Request) return general(input, init);
+        const route = routes.get(input);
+        if (!route.allowed || hasAuthorization(init?.headers)) return base(input, init);
+        const binding = routes.binding(route);
+        const token = binding && !(init?.body instanceof ReadableStream) ? tokens.peek(binding) : undefined;
+        if (!binding || !token) return general(input, init);
+        return authorized(route, init ?? {}, binding, token);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+
+    function authorized(route: Route, init: RequestInit, binding: Binding, token: StoredToken): Promise<Response> {
+      const redirect = init.redirect ?? "follow";
+      const manual = redirect === "follow" && !HIDES_REDIRECTS;
+      const headers = withAuthorization(init.headers, `Bearer ${token.accessToken}`);
+      const sent = withField(init, "headers", headers);
+      sent.redirect = manual ? "manual" : redirect;
+      return base(route.href, sent).then((response) =>
+        response.status < 300 ? response : settle(new Replayable(route.url, init), binding, token, response, manual),
+      );
+    }
+
+    /** A hot-path response that is not a plain success: a redirect to follow, or a 401/403 to recover from. */
+    async function settle(request: Replayable, binding: Binding, token: StoredToken, response: Response, manual: boolean): Promise<Response> {
+      if (manual && response.status < 400) response = await redirected(request, binding, token, response);
+      return response.status === 401 || response.status === 403 ? recover(request, binding, token, response) : response;
+    }
+
+    async function general(input: string | URL | Request, init: RequestInit | undefined): Promise<Response> {
       const request = await Replayable.from(input, init);
-      if (passThrough) return base(...request.build(undefined, request.redirect));
-      const found = bindings.find(url);
-      let binding = found instanceof Promise ? await found : found;
-      let token = binding ? await tokens.token(binding, request.signal) : undefined;
-      let response = await send(request, binding, token);
+      const { url, signal } = request;
+      // Not ours to authorize: sent as given (a Request is only unpacked, since next takes (url, init)).
+      if (!bindings.mayAuthorize(url) || (input instanceof Request && hasAuthorization(init?.headers ?? input.headers))) {
+        return base(...request.build(undefined, request.redirect));
+      }
+      let binding = await bindings.find(url);
+      let release: Release | undefined;
+      if (!binding) ({ binding, release } = await passGate(url, signal));
+      try {
+        const token = binding ? await tokens.token(binding, signal) : undefined;
+        const response = await send(request, binding, token);
+        if (response.status !== 401) void release?.(true);
+        return await recover(request, binding, token, response, release);
+      } finally {
+        await release?.(); // awaited: serverless runtimes may cancel what is left running
+      }
+    }
 
+    /**
+     * The cold gate, for a URL no binding covers: the first request (in this instance, and with a
+     * store that has locks, in the fleet) goes and must release the gate; the others wait for it
+     * and come back with the binding it found, or none when the resource needs no token.
+     */
+    async function passGate(url: URL, signal: AbortSignal | null | undefined): Promise<{ binding?: Binding | undefined; release?: Release }> {
+      const resource = resourceOf(url).href;
+      const entered = gate.enter(resource);
+      if (entered instanceof Promise) {
+        await abortable(entered, signal);
+        return { binding: await bindings.find(url) };
+      }
+      if (!entered || !guard.locks) return { release: entered };
+      const seen: { binding?: Binding | undefined } = {};
+      try {
+        const found = async () => {
+          seen.binding = await bindings.reload(url);
+          return seen.binding !== undefined;
+        };
+        const fleet = await gate.fleet(resource, found, signal);
+        if (fleet) {
+          return {
+            release: (open) => {
+              entered(open);
+              return fleet();
+            },
+          };
+        }
+      } catch (error) {
+        entered();
+        throw error;
+      }
+      entered(); // another instance bound it: this instance's waiters go with its binding
+      return seen;
+    }
+
+    /** After a 401, discovers (or rediscovers) and retries once; after a 403 for scope, steps up once. */
+    async function recover(
+      request: Replayable,
+      binding: Binding | undefined,
+      token: StoredToken | undefined,
+      response: Response,
+      bound?: Release,
+    ): Promise<Response> {
+      const { url, signal } = request;
       if (response.status === 401) {
         const challenge = challengeOf(response);
         if (!challenge && !token) return response;
-        emit({ type: "challenge", url: resourceOf(url).href, status: 401, resourceMetadata: challenge?.resourceMetadata ?? [], ...pick(challenge) });
+        const { resourceMetadata = [], scope, error } = challenge ?? {};
+        emit(defined({ type: "challenge", url: resourceOf(url).href, status: 401, resourceMetadata, scope: scope || undefined, error: error || undefined }));
         secureUrl(url.href, "resource", "protected resource URL", resolved.allowInsecureRequests);
         discard(response);
-        if (binding && token) await tokens.evict(binding, token.accessToken, request.signal);
-        binding = await bindings.bind(url, challenge, request.signal);
+        if (binding && token) await tokens.evict(binding, token.accessToken, signal);
+        binding = await bindings.bind(url, challenge, signal);
         if (challenge?.scope && !resolved.scopeConfigured) binding = await bindings.widen(binding, challenge.scope);
-        token = await tokens.token(binding, request.signal);
+        void bound?.(); // whoever waits at the cold gate can now find the binding and join the token request
+        token = await tokens.token(binding, signal);
         emit({ type: "retry", url: resourceOf(url).href, reason: "unauthorized" });
         response = await send(request, binding, token);
       }
@@ -82,40 +168,47 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
           const wider = await bindings.widen(binding, challenge.scope);
           if (wider.scopes.length > binding.scopes.length) {
             discard(response);
-            token = await tokens.token(wider, request.signal);
+            token = await tokens.token(wider, signal);
             emit({ type: "retry", url: resourceOf(url).href, reason: "insufficient_scope" });
             response = await send(request, wider, token);
           }
         }
       }
       return response;
-    };
+    }
 
     /** Sends with the token only where the binding covers the URL, following redirects hop by hop. */
     async function send(request: Replayable, binding: Binding | undefined, token: StoredToken | undefined): Promise<Response> {
-      const attach = (url: URL) => Boolean(binding && token && isUnderResource(url, binding.boundary));
+      const covered = Boolean(binding && token && isUnderResource(request.url, binding.boundary));
       // Browsers hide redirect targets (opaqueredirect) but drop Authorization across origins themselves.
-      if (!attach(request.url) || request.redirect !== "follow" || HIDES_REDIRECTS) {
-        return base(...request.build(attach(request.url) ? token : undefined, request.redirect));
+      if (!covered || !binding || !token || request.redirect !== "follow" || HIDES_REDIRECTS) {
+        return base(...request.build(covered ? token : undefined, request.redirect));
       }
-      // Follow redirects ourselves so a token never rides a redirect to another origin or path.
+      return redirected(request, binding, token, await base(...request.build(token, "manual")));
+    }
+
+    /** Follows redirects ourselves, so a token never rides a redirect to another origin or path. */
+    async function redirected(request: Replayable, binding: Binding, token: StoredToken, response: Response): Promise<Response> {
       let current = request;
-      for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-        const withToken = attach(current.url);
-        const response = await base(...current.build(withToken ? token : undefined, withToken ? "manual" : "follow"));
-        if (!withToken) return response;
-        if (response.type === "opaqueredirect") return response; // never sent twice
+      for (let hop = 0; ; hop++) {
+        const status = response.status;
+        if (status < 300 || status >= 400 || status === 304 || response.type === "opaqueredirect") return response; // never sent twice
         const location = response.headers.get("location");
-        if (response.status < 300 || response.status >= 400 || response.status === 304 || !location) return response;
+        if (!location) return response;
+        if (hop === MAX_REDIRECTS) break;
         discard(response);
-        current = current.redirectTo(new URL(location, current.url), response.status);
+        current = current.redirectTo(new URL(location, current.url), status);
+        if (!isUnderResource(current.url, binding.boundary)) return base(...current.build(undefined, "follow"));
+        response = await base(...current.build(token, "manual"));
       }
+      discard(response);
       throw new ClientCredentialsError("resource", `more than ${MAX_REDIRECTS} redirects`, { code: "too_many_redirects", url: request.url.href });
     }
 
     return Object.assign(authFetch, {
       getToken: async (resourceUrl?: string | URL) => publicToken(await tokens.token(await bindings.forGetToken(resourceUrl))),
       clearTokens: async () => {
+        gate.clear();
         tokens.clear();
         bindings.clear();
         servers.clear();
@@ -127,10 +220,6 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
 
 function challengeOf(response: Response): BearerChallenge | undefined {
   return bearerChallenge(parseWwwAuthenticate(response.headers.get("www-authenticate")));
-}
-
-function pick(challenge: BearerChallenge | undefined): { scope?: string; error?: string } {
-  return { ...(challenge?.scope ? { scope: challenge.scope } : {}), ...(challenge?.error ? { error: challenge.error } : {}) };
 }
 
 /** Frees a response we will not read. Not awaited: some bodies only settle a cancel once drained. */

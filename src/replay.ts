@@ -1,25 +1,33 @@
-import { copyHeaders, initOf } from "./request-init.js";
+import { copyHeaders, initOf, isHeaders, withAuthorization } from "./request-init.js";
 import type { StoredToken } from "./types.js";
 
-/** A request as (url, init) with its body buffered up front, so it can be sent again after a 401. */
+const CONTENT_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
+
+/**
+ * A request as (url, init) whose body can be sent again after a 401: strings, bytes, forms and
+ * blobs are reusable as they are; streams and `Request` bodies are buffered once.
+ */
 export class Replayable {
-  private constructor(
+  constructor(
     readonly url: URL,
     private readonly init: RequestInit,
-    private readonly headers: Headers,
-    private readonly body: BodyInit | null,
   ) {}
 
   static async from(input: string | URL | Request, init: RequestInit | undefined): Promise<Replayable> {
     if (input instanceof Request) {
       const request = init ? new Request(input, init) : input;
       const body = request.body ? await request.arrayBuffer() : null;
-      return new Replayable(new URL(request.url), initOf(request), copyHeaders(request.headers), body);
+      return new Replayable(new URL(request.url), { ...initOf(request), body });
     }
     const url = new URL(String(input), globalThis.location?.href);
-    const raw = init?.body ?? null;
-    const body = raw instanceof ReadableStream ? await new Response(raw).arrayBuffer() : raw;
-    return new Replayable(url, init ?? {}, copyHeaders(init?.headers), body);
+    const { body, headers } = init ?? {};
+    const foreign = headers && isHeaders(headers) && !(headers instanceof Headers);
+    if (!(body instanceof ReadableStream) && !foreign) return new Replayable(url, init ?? {});
+    return new Replayable(url, {
+      ...init,
+      ...(foreign ? { headers: copyHeaders(headers) } : {}),
+      ...(body instanceof ReadableStream ? { body: await new Response(body).arrayBuffer() } : {}),
+    });
   }
 
   get signal(): AbortSignal | null | undefined {
@@ -31,17 +39,18 @@ export class Replayable {
   }
 
   build(token: StoredToken | undefined, redirect: RequestRedirect): [string, RequestInit] {
-    const headers = new Headers(this.headers);
-    if (token) headers.set("authorization", `Bearer ${token.accessToken}`);
-    return [this.url.href, { ...this.init, headers, body: this.body, redirect }];
+    const init = { ...this.init, redirect };
+    if (token) init.headers = withAuthorization(this.init.headers, `Bearer ${token.accessToken}`);
+    return [this.url.href, init];
   }
 
   /** Fetch's redirect rules (fetch spec §4.4): 303, and 301/302 after POST, become GET without a body. */
   redirectTo(url: URL, status: number): Replayable {
     const method = (this.init.method ?? "GET").toUpperCase();
     const toGet = (status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST");
-    const headers = new Headers(this.headers);
-    if (toGet) for (const name of ["content-type", "content-length", "content-encoding", "content-language", "content-location"]) headers.delete(name);
-    return new Replayable(url, { ...this.init, method: toGet ? "GET" : method }, headers, toGet ? null : this.body);
+    if (!toGet) return new Replayable(url, { ...this.init, method });
+    const headers = copyHeaders(this.init.headers);
+    for (const name of CONTENT_HEADERS) headers.delete(name);
+    return new Replayable(url, { ...this.init, method: "GET", headers, body: null });
   }
 }

@@ -3,12 +3,15 @@ import { ClientCredentialsError } from "./errors.js";
 import { requestToken } from "./grant/client-credentials.js";
 import type { Http } from "./http.js";
 import type { ResolvedOptions } from "./options.js";
+import { isHeaderSafeToken } from "./schemas.js";
 import type { Server, ServerDirectory } from "./server-directory.js";
 import type { StoreGuard } from "./stores/guard.js";
 import type { AccessToken, StoredToken } from "./types.js";
-import { abortable } from "./util.js";
+import { abortable, defined } from "./util.js";
 
-const MAX_MEMORY_ENTRIES = 256;
+const MAX_MEMORY_ENTRIES = 10_000;
+/** After a failed background refresh, the token still serving is not refreshed again for this long. */
+const BACKGROUND_RETRY_MS = 5000;
 /** How long a lock holder may take before a waiter takes over; never less than this. */
 const MIN_LOCK_TTL_MS = 1000;
 const MAX_POLL_MS = 250;
@@ -18,10 +21,18 @@ interface Lock {
   owner: string;
 }
 
-/** A token being obtained for every caller of one key; it stops early once all of them left. */
+/** A token being obtained for every caller of one key; it stops early once all of them left (a background one never does). */
 interface Flight {
   promise: Promise<StoredToken>;
   waiters: number;
+  startedAt: number;
+}
+
+interface KeyMemo {
+  server: Server;
+  key: Promise<string>;
+  /** The key once known, so a call holding a fresh token finds it without waiting. */
+  resolved?: string;
 }
 
 /**
@@ -36,7 +47,9 @@ export class TokenCache {
   readonly #guard: StoreGuard;
   readonly #memory = new Map<string, StoredToken>();
   readonly #flights = new Map<string, Flight>();
-  readonly #keys = new WeakMap<Binding, { server: Server; key: Promise<string> }>();
+  readonly #keys = new WeakMap<Binding, KeyMemo>();
+  /** Keys whose background refresh failed: not retried before this time. */
+  readonly #backoff = new Map<string, number>();
   /** Bumped by clear(): a token request that started before it must not write back. */
   #generation = 0;
 
@@ -47,28 +60,28 @@ export class TokenCache {
     this.#guard = guard;
   }
 
+  /**
+   * The in-process token for the binding when it may be used right now, without waiting: the
+   * hot path. Inside the refresh window it is still served while one refresh runs in the background.
+   */
+  peek(binding: Binding): StoredToken | undefined {
+    const memo = this.#keys.get(binding);
+    return memo?.resolved === undefined ? undefined : this.#serve(binding, memo.server, memo.resolved);
+  }
+
   /** A valid token for the binding: from memory, from the store, or requested once for every concurrent caller. */
   async token(binding: Binding, signal?: AbortSignal | null): Promise<StoredToken> {
     const server = await abortable(this.#servers.get(binding), signal);
     const key = await this.#key(binding, server);
+    const served = this.#serve(binding, server, key);
+    if (served) return served;
     const held = this.#memory.get(key);
-    if (held && this.#fresh(held)) {
-      this.#options.emit({ type: "cache-hit", ...label(binding, server), expiresAt: held.expiresAt, tier: "memory" });
-      return held;
-    }
-    let flight = this.#flights.get(key);
-    if (!flight) {
-      const started: Flight = { promise: Promise.resolve() as unknown as Promise<StoredToken>, waiters: 0 };
-      started.promise = this.#obtain(binding, server, key, held, started).finally(() => this.#flights.delete(key));
-      started.promise.catch(() => {}); // every caller gets the error through its own await
-      this.#flights.set(key, started);
-      flight = started;
-    }
+    const flight = this.#flight(binding, server, key, held);
     flight.waiters++;
     try {
       return await abortable(flight.promise, signal);
     } catch (error) {
-      // A failed early refresh is no reason to drop a token that is still valid.
+      // A failed refresh is no reason to drop a token that is still valid.
       if (held && held.expiresAt > Date.now() && error instanceof ClientCredentialsError) return held;
       throw error;
     } finally {
@@ -80,6 +93,7 @@ export class TokenCache {
   async evict(binding: Binding, rejected: string, signal?: AbortSignal | null): Promise<void> {
     const key = await this.#key(binding, await abortable(this.#servers.get(binding), signal));
     if (this.#memory.get(key)?.accessToken === rejected) this.#memory.delete(key);
+    this.#backoff.delete(key);
     if ((await this.#fromStore(key, true))?.accessToken === rejected) await this.#guard.delete(key);
   }
 
@@ -88,6 +102,52 @@ export class TokenCache {
     this.#generation++;
     this.#memory.clear();
     this.#flights.clear();
+    this.#backoff.clear();
+  }
+
+  /**
+   * A fresh token, or one inside its refresh window with a refresh started in the background.
+   * Past three quarters of the window callers wait, so a refresh that keeps failing surfaces.
+   */
+  #serve(binding: Binding, server: Server, key: string): StoredToken | undefined {
+    const held = this.#memory.get(key);
+    if (!held) return undefined;
+    const now = Date.now();
+    const skew = this.#skew(held);
+    if (now >= held.expiresAt - skew / 4) return undefined;
+    if (now >= held.expiresAt - skew && !this.#flights.has(key) && !((this.#backoff.get(key) ?? 0) > now)) {
+      const flight = this.#flight(binding, server, key, held, true);
+      flight.promise.catch((error: unknown) => {
+        this.#backoff.set(key, Date.now() + BACKGROUND_RETRY_MS);
+        this.#options.emit({ type: "error", phase: "token", message: `background refresh failed: ${error instanceof Error ? error.message : String(error)}` });
+      });
+      const { waitUntil } = this.#options; // called bare, as platform functions expect
+      waitUntil?.(flight.promise.catch(() => {}));
+    }
+    if (this.#options.observed) this.#options.emit({ type: "cache-hit", ...label(binding, server), expiresAt: held.expiresAt, tier: "memory" });
+    return held;
+  }
+
+  /**
+   * The flight for `key`, started if there is none. A flight older than its worst case is
+   * treated as dead: a runtime may freeze work left running after a response.
+   */
+  #flight(binding: Binding, server: Server, key: string, held: StoredToken | undefined, background = false): Flight {
+    const now = Date.now();
+    const current = this.#flights.get(key);
+    if (current && now - current.startedAt < this.#staleMs()) return current;
+    const started: Flight = { promise: Promise.resolve() as unknown as Promise<StoredToken>, waiters: background ? 1 : 0, startedAt: now };
+    started.promise = this.#obtain(binding, server, key, held, started).finally(() => {
+      if (this.#flights.get(key) === started) this.#flights.delete(key);
+    });
+    started.promise.catch(() => {}); // every caller gets the error through its own await
+    this.#flights.set(key, started);
+    if (!background) this.#backoff.delete(key);
+    return started;
+  }
+
+  #staleMs(): number {
+    return 2 * this.#options.storeTimeoutMs + 4 * Math.max(this.#options.timeoutMs, MIN_LOCK_TTL_MS) * (this.#options.retries + 1);
   }
 
   async #obtain(binding: Binding, server: Server, key: string, held: StoredToken | undefined, flight: Flight): Promise<StoredToken> {
@@ -138,8 +198,8 @@ export class TokenCache {
         server.auth,
         {
           tokenEndpoint: server.tokenEndpoint,
-          ...(server.issuer ? { issuer: server.issuer } : {}),
-          ...(binding.resource !== undefined ? { resource: binding.resource } : {}),
+          issuer: server.issuer || undefined,
+          resource: binding.resource,
           scopes: binding.scopes,
         },
         this.#options.emit,
@@ -177,10 +237,13 @@ export class TokenCache {
     }
   }
 
+  /** The refresh window: `refreshSkewSeconds` before expiry, at most half the token's lifetime. */
+  #skew(token: StoredToken): number {
+    return Math.min(this.#options.refreshSkewMs, Math.max(token.expiresAt - token.obtainedAt, 0) / 2);
+  }
+
   #fresh(token: StoredToken): boolean {
-    const lifetime = token.expiresAt - token.obtainedAt;
-    const skew = Math.min(this.#options.refreshSkewMs, Math.max(lifetime, 0) / 2);
-    return Date.now() < token.expiresAt - skew;
+    return Date.now() < token.expiresAt - this.#skew(token);
   }
 
   /** Cache key: issuer, client, resource, where tokens may go, sorted scopes, method + key thumbprint. Never a secret. */
@@ -199,8 +262,14 @@ export class TokenCache {
           identity,
         ]),
       );
-    this.#keys.set(binding, { server, key });
-    key.catch(() => this.#keys.delete(binding));
+    const fresh: KeyMemo = { server, key };
+    this.#keys.set(binding, fresh);
+    key.then(
+      (resolved) => {
+        fresh.resolved = resolved;
+      },
+      () => this.#keys.delete(binding),
+    );
     return key;
   }
 }
@@ -211,30 +280,18 @@ function abandoned(flight: Flight): void {
 }
 
 function label(binding: Binding, server: Server): { issuer: string; resource?: string; scope?: string } {
-  return {
-    issuer: server.issuer ?? server.tokenEndpoint.href,
-    ...(binding.resource ? { resource: binding.resource } : {}),
-    ...(binding.scopes.length ? { scope: binding.scopes.join(" ") } : {}),
-  };
+  return defined({ issuer: server.issuer ?? server.tokenEndpoint.href, resource: binding.resource || undefined, scope: binding.scopes.join(" ") || undefined });
 }
 
 /** A token read back from a shared store, checked as strictly as a token response. */
 function restoreToken(data: unknown): StoredToken | undefined {
   if (typeof data !== "object" || data === null) return undefined;
   const { accessToken, tokenType, expiresAt, obtainedAt, scope, resource, issuer } = data as Partial<StoredToken>;
-  if (typeof accessToken !== "string" || accessToken.length > 65536 || !/^[\x21-\x7e]+$/.test(accessToken)) return undefined;
+  if (typeof accessToken !== "string" || !isHeaderSafeToken(accessToken)) return undefined;
   if (typeof tokenType !== "string" || tokenType.toLowerCase() !== "bearer") return undefined;
   if (!Number.isFinite(expiresAt) || !Number.isFinite(obtainedAt) || (obtainedAt as number) > (expiresAt as number)) return undefined;
   for (const value of [scope, resource, issuer]) if (value !== undefined && typeof value !== "string") return undefined;
-  return {
-    accessToken,
-    tokenType,
-    expiresAt: expiresAt as number,
-    obtainedAt: obtainedAt as number,
-    ...(scope !== undefined ? { scope } : {}),
-    ...(resource !== undefined ? { resource } : {}),
-    ...(issuer !== undefined ? { issuer } : {}),
-  };
+  return defined({ accessToken, tokenType, expiresAt: expiresAt as number, obtainedAt: obtainedAt as number, scope, resource, issuer });
 }
 
 /** The public view of a stored token. */

@@ -30,7 +30,7 @@ describe("cache", () => {
     expect(mock.requestsTo("resource")[0]!.headers.authorization).toMatch(/^Bearer /);
   });
 
-  it("replaces a token before it expires (refresh skew)", async () => {
+  it("replaces a token before it expires (refresh skew), in the background: the caller is served the valid token", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const mock = install({ tokenLifetimeSeconds: 300 });
     const authFetch = withClientCredentials({ ...options, refreshSkewSeconds: 60 })(fetch);
@@ -39,10 +39,13 @@ describe("cache", () => {
     await authFetch(mock.resource);
     expect(mock.tokens).toHaveLength(1);
     vi.setSystemTime(Date.now() + 20_000); // 50 s left: inside the skew
+    mock.fault("token", faults.delay(100));
     await authFetch(mock.resource);
-    expect(mock.tokens).toHaveLength(2);
-    const sent = mock.requestsTo("resource").at(-1)!.headers.authorization;
-    expect(sent).toBe(`Bearer ${mock.tokens[1]!.accessToken}`);
+    expect(mock.requestsTo("resource").at(-1)!.headers.authorization).toBe(`Bearer ${mock.tokens[0]!.accessToken}`);
+    await vi.waitFor(() => expect(mock.tokens).toHaveLength(2));
+    await authFetch(mock.resource);
+    expect(mock.requestsTo("resource").at(-1)!.headers.authorization).toBe(`Bearer ${mock.tokens[1]!.accessToken}`);
+    expect(mock.requestsTo("token")).toHaveLength(2);
   });
 
   it("never sends an expired token, even when the resource would accept it (200 with JSON-RPC error servers)", async () => {
@@ -148,6 +151,9 @@ describe("one request at a time", () => {
     expect(mock.requestsTo("resource-metadata")).toHaveLength(1);
     expect(mock.requestsTo("authorization-server-metadata")).toHaveLength(1);
     expect(mock.requestsTo("token")).toHaveLength(1);
+    // The cold gate: one 401, then every request once, with the token.
+    expect(mock.requestsTo("resource").filter((r) => !r.headers.authorization)).toHaveLength(1);
+    expect(mock.requestsTo("resource")).toHaveLength(101);
     const bodies = await Promise.all(responses.map(async (r) => ((await r.json()) as { body: string }).body));
     expect(bodies).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
   });

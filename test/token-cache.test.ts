@@ -1,12 +1,12 @@
 import { delay, HttpResponse, http } from "msw";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { memoryStore, type TokenStore, withClientCredentials } from "../src/index.js";
 import { faults } from "../src/msw/index.js";
 import { CLIENT_ID, CLIENT_SECRET, collectEvents, rejection, useMockServer } from "./helpers.js";
 
 // Two tiers and single-flight across instances that share a store. A fleet in one process: each
 // withClientCredentials() instance has its own memory tier, as separate processes would.
-const { mock: install } = useMockServer();
+const { mock: install, server } = useMockServer();
 const options = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
 const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
 
@@ -136,5 +136,118 @@ describe("a fleet sharing one store", () => {
     const errors = await Promise.all(fleet.map((authFetch) => rejection(authFetch(mock.resource))));
     for (const error of errors) expect(error).toMatchObject({ phase: "token", code: "invalid_client" });
     expect(mock.requestsTo("token").length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe("background refresh", () => {
+  // 100 s tokens with a 40 s skew: fresh for 60 s, refreshed in the background from 60 s to 90 s
+  // (the last quarter of the window, 90–100 s, waits), expired at 100 s.
+  const skewed = { ...options, refreshSkewSeconds: 40 };
+  const at = (ms: number, start: number) => vi.setSystemTime(start + ms);
+
+  it("a caller inside the refresh window never waits on the token endpoint, and only one refresh runs", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    const mock = install({ tokenLifetimeSeconds: 100 });
+    const authFetch = withClientCredentials(skewed)(fetch);
+    await authFetch(mock.resource);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    server.use(
+      http.post(mock.tokenEndpoint, async () => {
+        await held; // then on to the mock's token endpoint
+      }),
+    );
+    at(70_000, start);
+    const responses = await Promise.all(Array.from({ length: 20 }, () => authFetch(mock.resource, { method: "POST", body })));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    const first = `Bearer ${mock.tokens[0]!.accessToken}`;
+    expect(
+      mock
+        .requestsTo("resource")
+        .slice(-20)
+        .every((r) => r.headers.authorization === first),
+    ).toBe(true);
+    release();
+    await vi.waitFor(() => expect(mock.requestsTo("token")).toHaveLength(2));
+    await authFetch(mock.resource);
+    expect(mock.requestsTo("resource").at(-1)!.headers.authorization).toBe(`Bearer ${mock.tokens[1]!.accessToken}`);
+    expect(mock.requestsTo("token")).toHaveLength(2);
+    vi.useRealTimers();
+  });
+
+  it("a failing background refresh keeps serving the valid token, reports it, and is not retried on every call", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    const mock = install({ tokenLifetimeSeconds: 100 });
+    const { events, onEvent } = collectEvents();
+    const authFetch = withClientCredentials({ ...skewed, retries: 0, onEvent })(fetch);
+    await authFetch(mock.resource);
+    mock.fault("token", faults.serverError(503), Infinity);
+    at(65_000, start);
+    for (let i = 0; i < 10; i++) expect((await authFetch(mock.resource)).status).toBe(200);
+    await vi.waitFor(() => expect(events.some((e) => e.type === "error" && /background refresh failed/.test(e.message))).toBe(true));
+    for (let i = 0; i < 10; i++) expect((await authFetch(mock.resource)).status).toBe(200);
+    expect(mock.requestsTo("token")).toHaveLength(2); // the first token, one failed refresh: backing off
+    at(71_000, start); // past the back-off: one more try
+    await authFetch(mock.resource);
+    await vi.waitFor(() => expect(mock.requestsTo("token")).toHaveLength(3));
+    vi.useRealTimers();
+  });
+
+  it("hands the background refresh to waitUntil, so a serverless runtime keeps it alive past the response", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    const mock = install({ tokenLifetimeSeconds: 100 });
+    const kept: Promise<unknown>[] = [];
+    const authFetch = withClientCredentials({ ...skewed, waitUntil: (promise) => void kept.push(promise) })(fetch);
+    await authFetch(mock.resource);
+    expect(kept).toHaveLength(0);
+    at(70_000, start);
+    await authFetch(mock.resource);
+    await authFetch(mock.resource);
+    expect(kept).toHaveLength(1);
+    await kept[0];
+    expect(mock.requestsTo("token")).toHaveLength(2);
+    await expect(rejection(Promise.resolve().then(() => withClientCredentials({ ...options, waitUntil: "no" as never })))).resolves.toMatchObject({
+      phase: "config",
+      message: expect.stringMatching(/waitUntil must be a function/),
+    });
+    vi.useRealTimers();
+  });
+
+  it("past three quarters of the window callers wait for the new token; an expired token is never sent", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    const mock = install({ tokenLifetimeSeconds: 100 });
+    const authFetch = withClientCredentials(skewed)(fetch);
+    await authFetch(mock.resource);
+    at(95_000, start);
+    await authFetch(mock.resource);
+    expect(mock.requestsTo("token")).toHaveLength(2);
+    expect(mock.requestsTo("resource").at(-1)!.headers.authorization).toBe(`Bearer ${mock.tokens[1]!.accessToken}`);
+    vi.useRealTimers();
+  });
+
+  it("instances sharing a store: the refreshed token is published, and the other instance refreshes from the store", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    const mock = install({ tokenLifetimeSeconds: 100 });
+    const { store } = countingStore();
+    const [a, b] = [withClientCredentials({ ...skewed, store })(fetch), withClientCredentials({ ...skewed, store })(fetch)];
+    await a(mock.resource);
+    await b(mock.resource);
+    at(70_000, start);
+    await a(mock.resource);
+    await vi.waitFor(() => expect(mock.requestsTo("token")).toHaveLength(2));
+    await b(mock.resource); // in its window too: its background refresh finds a's token in the store
+    await vi.waitFor(async () => {
+      await b(mock.resource);
+      expect(mock.requestsTo("resource").at(-1)!.headers.authorization).toBe(`Bearer ${mock.tokens[1]!.accessToken}`);
+    });
+    expect(mock.requestsTo("token")).toHaveLength(2);
+    vi.useRealTimers();
   });
 });

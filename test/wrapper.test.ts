@@ -83,6 +83,63 @@ describe("caller headers", () => {
   });
 });
 
+describe("caller headers on the hot path (a cached token)", () => {
+  const shapes: Array<[string, () => HeadersInit]> = [
+    ["a record", () => ({ "x-trace": "t" })],
+    ["an array of pairs", () => [["x-trace", "t"]]],
+    ["a Headers object", () => new Headers({ "x-trace": "t" })],
+  ];
+
+  it.each(shapes)("%s gets the token next to its own headers, and is never modified", async (_, make) => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    await authFetch(mock.resource);
+    const headers = make();
+    const before = JSON.stringify([...new Headers(headers)]);
+    await authFetch(mock.resource, { headers });
+    await authFetch(mock.resource, { headers });
+    for (const sent of mock.requestsTo("resource").slice(-2)) {
+      expect(sent.headers["x-trace"]).toBe("t");
+      expect(sent.headers.authorization).toBe(`Bearer ${mock.tokens[0]!.accessToken}`);
+    }
+    expect(JSON.stringify([...new Headers(headers)])).toBe(before);
+  });
+
+  it.each([
+    ["a record", { AUTHORIZATION: "Bearer mine" }],
+    ["an array of pairs", [["Authorization", "Bearer mine"]]],
+    ["a Headers object", new Headers({ authorization: "Bearer mine" })],
+  ] as Array<[string, HeadersInit]>)("a caller's own Authorization in %s means hands off", async (_, headers) => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    await authFetch(mock.resource);
+    mock.clearRequests();
+    await authFetch(mock.resource, { headers });
+    expect(mock.requests.map((r) => [r.endpoint, r.headers.authorization])).toEqual([["resource", "Bearer mine"]]);
+  });
+
+  it("a stream body on a cached token is buffered, so a 401 for a revoked token can still be replayed", async () => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    await authFetch(mock.resource);
+    mock.revoke(mock.tokens[0]!.accessToken);
+    const body = new Blob(['{"jsonrpc":"2.0","id":7}']).stream();
+    const response = await authFetch(mock.resource, { method: "POST", body, duplex: "half" } as RequestInit);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { body: string }).body).toBe('{"jsonrpc":"2.0","id":7}');
+    expect(mock.requestsTo("token")).toHaveLength(2);
+  });
+
+  it("an invalid URL rejects (as fetch does) instead of throwing synchronously", async () => {
+    const authFetch = withClientCredentials(options)(fetch);
+    let call: Promise<Response> | undefined;
+    expect(() => {
+      call = authFetch("http://[bad");
+    }).not.toThrow();
+    await expect(call).rejects.toThrow(TypeError);
+  });
+});
+
 describe("403 insufficient_scope", () => {
   it("steps up once with the union of current and challenged scopes", async () => {
     const mock = install({ requiredScopes: ["mcp:write"] });

@@ -172,13 +172,15 @@ describe.skipIf(!redisAvailable())("fleets sharing redis-server", () => {
 
   let warmTenant: Tenant | undefined;
 
-  it(`${FLEET} ioredis processes on a cold cache: every call succeeds, 1 token request in total`, async () => {
+  it(`${FLEET} ioredis processes on a cold cache: every call succeeds, 1 token request, 1 401 and one discovery in total`, async () => {
     const { tenant, results, numbers } = await coldFleet("cold ioredis", Array(FLEET).fill("ioredis"));
     warmTenant = tenant;
     expect(results.map((r) => r.kind)).toEqual(Array(FLEET).fill("ioredis"));
     expect(results.flatMap((r) => r.failures)).toEqual([]);
     expect(results.every((r) => r.ok)).toBe(true);
     expect(numbers.token).toBe(1);
+    // The fleet's cold gate: one process collects the 401 and discovers; the others wait for its binding.
+    expect(numbers).toMatchObject({ unauthorized: 1, resourceMetadata: 1, authorizationServerMetadata: 1 });
   });
 
   it("a 9th process on the warm store: no metadata or token request, no 401 before its first authorized call", async () => {
