@@ -6,7 +6,7 @@ import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
 import { createHttp, secureUrl } from "./http.js";
 import { resolveOptions } from "./options.js";
-import { Replayable } from "./replay.js";
+import { buffered, Replayable } from "./replay.js";
 import { hasAuthorization, withAuthorization, withField } from "./request-init.js";
 import { type Route, Routes } from "./routes.js";
 import { ServerDirectory } from "./server-directory.js";
@@ -56,8 +56,12 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         const route = routes.get(input);
         if (!route.allowed || hasAuthorization(init?.headers)) return base(input, init);
         const binding = routes.binding(route);
-        const token = binding && !(init?.body instanceof ReadableStream) ? tokens.peek(binding) : undefined;
+        const token = binding && tokens.peek(binding);
         if (!binding || !token) return general(input, init);
+        // A stream can be sent once: read it first, so a 401 can still be answered with a retry.
+        const body = init?.body;
+        if (init && body instanceof ReadableStream)
+          return buffered(body).then((bytes) => authorized(route, withField(init, "body", bytes as BodyInit), binding, token));
         return authorized(route, init ?? {}, binding, token);
       } catch (error) {
         return Promise.reject(error);

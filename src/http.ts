@@ -93,7 +93,7 @@ export function createHttp(options: HttpOptions): Http {
       };
       const pending = exchange();
       pending.catch(() => {}); // after a timeout nobody awaits it
-      let outcome: HttpResult | { status?: number; wait: number };
+      let outcome: HttpResult | { status?: number; wait: number } | undefined;
       try {
         outcome = await Promise.race([pending, stopped]);
       } catch (error) {
@@ -103,7 +103,8 @@ export function createHttp(options: HttpOptions): Http {
       } finally {
         clearTimeout(timer);
         caller?.removeEventListener("abort", onAbort);
-        controller.abort(); // ends whatever is still running: the body is read or no longer wanted
+        // Ends whatever is still running; a body read to the end needs nothing (and abort() is costly).
+        if (!outcome || "wait" in outcome) controller.abort();
       }
       if (!("wait" in outcome)) return outcome;
       await new Promise((resolve) => setTimeout(resolve, outcome.wait));

@@ -26,7 +26,7 @@ export class Replayable {
     return new Replayable(url, {
       ...init,
       ...(foreign ? { headers: copyHeaders(headers) } : {}),
-      ...(body instanceof ReadableStream ? { body: await new Response(body).arrayBuffer() } : {}),
+      ...(body instanceof ReadableStream ? { body: await buffered(body) } : {}),
     });
   }
 
@@ -53,4 +53,23 @@ export class Replayable {
     for (const name of CONTENT_HEADERS) headers.delete(name);
     return new Replayable(url, { ...this.init, method: "GET", headers, body: null });
   }
+}
+
+/** A stream's bytes: a reader loop, several times cheaper than `new Response(stream).arrayBuffer()`. */
+export async function buffered(stream: ReadableStream<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    chunks.push(read.value as Uint8Array<ArrayBuffer>);
+    size += read.value.byteLength;
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }

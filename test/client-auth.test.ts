@@ -147,6 +147,37 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
     await expect(auth.identity()).rejects.toMatchObject({ name: "ClientCredentialsError", phase: "config", code: "unsupported_algorithm" });
   });
 
+  it("refuses an RSA key shorter than 2048 bits with a typed invalid_key error naming the algorithm", async () => {
+    const { privateKey } = await crypto.subtle.generateKey(
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      true,
+      ["sign", "verify"],
+    );
+    const pem = await exportPKCS8(privateKey);
+    const auth = createClientAuth(resolved({ clientId: "c", privateKey: pem }), "private_key_jwt", {}, new Map());
+    const error = await auth.identity().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ClientCredentialsError);
+    expect(error).toMatchObject({
+      phase: "config",
+      code: "invalid_key",
+      message: expect.stringMatching(/RS256 needs an RSA key of 2048 bits or more; privateKey has 1024/),
+    });
+    expect(String((error as Error).message)).not.toContain(pem.slice(30, 60));
+  });
+
+  it("refuses a configured algorithm that does not fit a PEM key's curve, before any import", async () => {
+    const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+    const pem = await exportPKCS8(privateKey);
+    const auth = createClientAuth(resolved({ clientId: "c", privateKey: pem, algorithm: "ES384" }), "private_key_jwt", {}, new Map());
+    await expect(auth.identity()).rejects.toMatchObject({
+      phase: "config",
+      message: expect.stringMatching(/ES384 does not fit this key \(it can sign ES256\)/),
+    });
+  });
+
   it.each([
     ["-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----", /PKCS#1\/SEC1.*openssl pkcs8 -topk8 -nocrypt/],
     ["-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----", /openssl pkcs8 -topk8 -nocrypt/],

@@ -61,9 +61,10 @@ export class StoreGuard {
     return typeof this.#store?.acquire === "function" && typeof this.#store.release === "function";
   }
 
-  /** `mcc1:` + SHA-256 of the parts: fixed length, and no secret, id or URL readable in it. */
+  /** `mcc1:` + SHA-256 of the parts: fixed length, and no secret, id or URL readable in it (with a store). */
   key(kind: EntryKind | "lock", parts: readonly unknown[]): Promise<string> {
     const text = JSON.stringify([kind, ...parts]);
+    if (!this.#store) return Promise.resolve(text); // an in-memory key, never shown: no hashing
     let key = this.#keys.get(text);
     if (!key) {
       key = sha256(text).then((hash) => KEY_PREFIX + hash);
