@@ -9,11 +9,8 @@ interface Pending {
   settle: () => void;
 }
 
-/**
- * Called once the first request's outcome is known (`open`: the resource did not ask for a
- * token); idempotent. The promise settles when the fleet's lock, if any, is released.
- */
-export type Release = (open?: boolean) => void | Promise<void>;
+/** Called once the first request's outcome is known (`open`: the resource did not ask for a token); idempotent. */
+export type Release = (open?: boolean) => void;
 
 /**
  * One 401 per cold resource: while the first request to a resource nobody has bound yet is out,

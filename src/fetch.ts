@@ -1,6 +1,7 @@
 import type { Binding } from "./binding.js";
 import { BindingRegistry } from "./bindings.js";
 import { ColdGate, type Release } from "./cold-gate.js";
+
 import { type BearerChallenge, bearerChallenge, parseWwwAuthenticate } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
@@ -14,6 +15,12 @@ import { StoreGuard } from "./stores/guard.js";
 import { publicToken, TokenCache } from "./token-cache.js";
 import type { AccessToken, ClientCredentialsOptions, FetchLike, StoredToken } from "./types.js";
 import { abortable, defined } from "./util.js";
+
+/** A first request's duties at the cold gate: release this instance's waiters, and the fleet's lock. */
+interface Gate {
+  release?: Release;
+  fleet?: () => Promise<void>;
+}
 
 /** A `fetch` that authenticates to OAuth-protected MCP servers, plus token helpers. */
 export interface AuthenticatedFetch {
@@ -46,7 +53,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
     const tokens = new TokenCache(resolved, http, servers, guard);
 
     const routes = new Routes(bindings);
-    const gate = new ColdGate(resolved.discoveryTtlMs, guard, Math.max(resolved.timeoutMs, 1000), resolved.fingerprint);
+    const gates = new ColdGate(resolved.discoveryTtlMs, guard, Math.max(resolved.timeoutMs, 1000), resolved.fingerprint);
 
     // The hot path: a URL seen before, a binding known, a fresh token in memory, a body that can
     // be sent twice. No await before `next`, nothing parsed, hashed or copied but the headers.
@@ -93,15 +100,22 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         return base(...request.build(undefined, request.redirect));
       }
       let binding = await bindings.find(url);
-      let release: Release | undefined;
-      if (!binding) ({ binding, release } = await passGate(url, signal));
+      let gated: Gate = {};
+      if (!binding) ({ binding, ...gated } = await passGate(url, signal));
+      const { release, fleet } = gated;
       try {
         const token = binding ? await tokens.token(binding, signal) : undefined;
         const response = await send(request, binding, token);
-        if (response.status !== 401) void release?.(true);
-        return await recover(request, binding, token, response, release);
+        if (response.status !== 401) {
+          release?.(true);
+          void fleet?.();
+        }
+        // Waiters in this instance go once the binding is known (they join the token request);
+        // the fleet's once the token is in the store too, so they find everything there.
+        return await recover(request, binding, token, response, (step) => (step === "bound" ? release?.() : void fleet?.()));
       } finally {
-        await release?.(); // awaited: serverless runtimes may cancel what is left running
+        release?.();
+        await fleet?.(); // awaited: serverless runtimes may cancel what is left running
       }
     }
 
@@ -110,9 +124,9 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
      * store that has locks, in the fleet) goes and must release the gate; the others wait for it
      * and come back with the binding it found, or none when the resource needs no token.
      */
-    async function passGate(url: URL, signal: AbortSignal | null | undefined): Promise<{ binding?: Binding | undefined; release?: Release }> {
+    async function passGate(url: URL, signal: AbortSignal | null | undefined): Promise<Gate & { binding?: Binding | undefined }> {
       const resource = resourceOf(url).href;
-      const entered = gate.enter(resource);
+      const entered = gates.enter(resource);
       if (entered instanceof Promise) {
         await abortable(entered, signal);
         return { binding: await bindings.find(url) };
@@ -124,15 +138,8 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
           seen.binding = await bindings.reload(url);
           return seen.binding !== undefined;
         };
-        const fleet = await gate.fleet(resource, found, signal);
-        if (fleet) {
-          return {
-            release: (open) => {
-              entered(open);
-              return fleet();
-            },
-          };
-        }
+        const fleet = await gates.fleet(resource, found, signal);
+        if (fleet) return { release: entered, fleet };
       } catch (error) {
         entered();
         throw error;
@@ -147,7 +154,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       binding: Binding | undefined,
       token: StoredToken | undefined,
       response: Response,
-      bound?: Release,
+      progress?: (step: "bound" | "token") => void,
     ): Promise<Response> {
       const { url, signal } = request;
       if (response.status === 401) {
@@ -160,8 +167,9 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         if (binding && token) await tokens.evict(binding, token.accessToken, signal);
         binding = await bindings.bind(url, challenge, signal);
         if (challenge?.scope && !resolved.scopeConfigured) binding = await bindings.widen(binding, challenge.scope);
-        void bound?.(); // whoever waits at the cold gate can now find the binding and join the token request
+        progress?.("bound");
         token = await tokens.token(binding, signal);
+        progress?.("token");
         emit({ type: "retry", url: resourceOf(url).href, reason: "unauthorized" });
         response = await send(request, binding, token);
       }
@@ -212,7 +220,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
     return Object.assign(authFetch, {
       getToken: async (resourceUrl?: string | URL) => publicToken(await tokens.token(await bindings.forGetToken(resourceUrl))),
       clearTokens: async () => {
-        gate.clear();
+        gates.clear();
         tokens.clear();
         bindings.clear();
         servers.clear();

@@ -228,13 +228,15 @@ describe("fleet on durableObjectStore: Workers sharing one Durable Object", () =
     if (persist) await rm(persist, { recursive: true, force: true });
   });
 
-  it("10 concurrent requests to each of two Workers: all succeed, exactly one token request", async () => {
+  it("10 concurrent requests to each of two Workers: all succeed, exactly one token request and one 401", async () => {
     const before = await tenantCounts(server!.baseUrl, tenant.id);
     const [a, b] = await Promise.all([calls(mf!, "fleet-a", 10), calls(mf!, "fleet-b", 10)]);
     const d = delta(before, await tenantCounts(server!.baseUrl, tenant.id));
     report("two Workers, 10 concurrent requests each", d, { events: { a: await post(mf!, "fleet-a", "/events"), b: await post(mf!, "fleet-b", "/events") } });
     expect([...a, ...b].filter((c) => c.status !== 200 || !c.ok)).toEqual([]);
     expect(d.token).toBe(1);
+    // The cold gate holds across isolates through the Durable Object's locks: one 401 for both Workers.
+    expect(d).toMatchObject({ unauthorized: 1, resourceMetadata: 1, authorizationServerMetadata: 1 });
   });
 
   it("a fresh Worker on the warm store: no metadata, no token request, no request without Authorization", async () => {

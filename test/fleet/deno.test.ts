@@ -259,7 +259,7 @@ describe.skipIf(!HAVE_DENO && !CI)("denoKvStore under Deno (Deno.openKv on a fil
       await server?.close();
     });
 
-    it("cold file: 6 processes started together, 3 requests each: all 200, exactly 1 token request", async () => {
+    it("cold file: 6 processes started together, 3 requests each: all 200, exactly 1 token request and one 401", async () => {
       const started = Date.now();
       const done = await fleet(6, 3, "cold");
       const seen = await counts();
@@ -269,6 +269,8 @@ describe.skipIf(!HAVE_DENO && !CI)("denoKvStore under Deno (Deno.openKv on a fil
       expect(done.flatMap((d) => d.errors as string[])).toEqual([]);
       expect(done.flatMap((d) => d.statuses as number[])).toEqual(Array.from({ length: 18 }, () => 200));
       expect(seen.token).toBe(1);
+      // The cold gate holds across processes through Deno KV's locks: one 401 for the fleet.
+      expect(seen.unauthorized).toBe(1);
     }, 60_000);
 
     it("warm file: one more process needs no metadata and no token, and never calls without Authorization", async () => {
