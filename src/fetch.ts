@@ -1,7 +1,6 @@
 import type { Binding } from "./binding.js";
 import { BindingRegistry } from "./bindings.js";
 import { ColdGate, type Release } from "./cold-gate.js";
-
 import { type BearerChallenge, bearerChallenge, parseWwwAuthenticate } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
