@@ -303,6 +303,37 @@ export const tests = [
     },
   },
   {
+    name: "cold gate: 50 concurrent cold POSTs → one 401, one discovery and token request, every body delivered once with the token",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "gate", clientSecret: "gate-secret" }]);
+      const authFetch = t.lib.withClientCredentials({ clientId: "gate", clientSecret: "gate-secret" })(fetch);
+      const bodies = Array.from({ length: 50 }, (_, i) => JSON.stringify({ jsonrpc: "2.0", id: i, method: "tools/call", params: { name: `call-${i}` } }));
+      const echoed = await Promise.all(
+        bodies.map(async (body) => {
+          const response = await authFetch(tenant.resource, { method: "POST", headers: { "content-type": "application/json" }, body });
+          const text = await response.text();
+          assertEqual(response.status, 200, `resource status (body ${text.slice(0, 200)})`);
+          const json = JSON.parse(text);
+          assertEqual(json.body, body, "the resource got this call's own body");
+          assertEqual(json.clientId, "gate", "token issued to the client");
+          return json.body;
+        }),
+      );
+      assertEqual(new Set(echoed).size, bodies.length, "distinct bodies answered");
+      const counts = await tenant.counts();
+      assertEqual(counts.resourceUnauthorized, 1, "401s from the resource (only the first request went without a token)");
+      assertEqual(counts.resource, bodies.length + 1, "resource requests (the first one's 401, then each body once with the token)");
+      assertEqual(counts.resourceAuthorized, bodies.length, "authorized resource requests (each body delivered once with the token)");
+      assert(
+        counts.resourceTokens.every((index, i) => index === (i === 0 ? null : 0)),
+        `every authorized request carried the one token (${JSON.stringify(counts.resourceTokens)})`,
+      );
+      assertEqual(counts.resourceMetadata, 1, "protected resource metadata requests");
+      assertEqual(counts.authorizationServerMetadata, 1, "AS metadata requests");
+      assertEqual(counts.token, 1, "token requests");
+    },
+  },
+  {
     name: "401 with a revoked token → one new token, the call succeeds",
     async fn(t) {
       const tenant = await t.tenant([{ clientId: "revoked", clientSecret: "revoked-secret" }]);
@@ -488,6 +519,56 @@ export const tests = [
       const counts = await tenant.counts();
       assertEqual(counts.token, 1, "token requests");
       assertEqual(counts.tokens.length, 1, "tokens issued");
+    },
+  },
+  {
+    name: "background refresh: a token in its refresh window is served at once while one background request replaces it",
+    async fn(t) {
+      // 3 s tokens: the refresh window (half the lifetime) opens 1.5 s after the token was
+      // requested; callers would wait only in its last quarter (the last 375 ms before expiry).
+      const tenant = await t.tenant([{ clientId: "refresh", clientSecret: "refresh-secret" }], { tokenLifetimeSeconds: 3 });
+      const errors = [];
+      const authFetch = t.lib.withClientCredentials({
+        clientId: "refresh",
+        clientSecret: "refresh-secret",
+        onEvent: (event) => event.type === "error" && errors.push(event.message),
+      })(fetch);
+      await callResource(authFetch, tenant.resource, "refresh");
+      const first = await authFetch.getToken(tenant.resource);
+      // The server holds the next token response for 1 s: a caller that waited for it could not
+      // return before it is issued. (Not longer: the new token, timed from its request, must not
+      // reach its own refresh window before the call that uses it, or that call refreshes again.)
+      await tenant.fault("token", { kind: "delay", ms: 1000 }, 1);
+      const windowOpens = first.expiresAt - 1500;
+      await sleep(Math.max(windowOpens + 100 - Date.now(), 0));
+      assert(Date.now() < first.expiresAt - 375, "this runtime reached the refresh window too late to test it");
+      await Promise.all(Array.from({ length: 5 }, () => callResource(authFetch, tenant.resource, "refresh")));
+      const served = await authFetch.getToken(tenant.resource);
+      let counts = await tenant.counts();
+      assert(counts.token <= 2, `token requests by the calls inside the window: one refresh at most (got ${counts.token - 1})`);
+      assertEqual(counts.tokens.length, 1, "tokens issued when the calls inside the window returned (none waited for the new one)");
+      assertEqual(served.accessToken, first.accessToken, "getToken() inside the window serves the old token");
+      assertEqual(JSON.stringify(counts.resourceTokens.slice(-5)), JSON.stringify([0, 0, 0, 0, 0]), "tokens the calls inside the window carried");
+      for (let i = 0; counts.token < 2; i++) {
+        assert(i < 100, "the background token request never arrived");
+        await sleep(10);
+        counts = await tenant.counts();
+      }
+      for (let i = 0; counts.tokens.length < 2; i++) {
+        assert(i < 300, "the background token request never completed");
+        await sleep(10);
+        counts = await tenant.counts();
+      }
+      // Counted now: the new token may reach its own refresh window by the next call (a slow
+      // runtime), and that call would then rightly start the next background refresh.
+      assertEqual(counts.token, 2, "token requests once the refresh completed (the first, then exactly one refresh)");
+      await callResource(authFetch, tenant.resource, "refresh");
+      const renewed = await authFetch.getToken(tenant.resource);
+      counts = await tenant.counts();
+      assertEqual(counts.resourceTokens.at(-1), 1, "token the call after the refresh carried (the new one)");
+      assert(renewed.accessToken !== first.accessToken && renewed.expiresAt > first.expiresAt, "getToken() serves the new token");
+      assertEqual(counts.resourceUnauthorized, 1, "401s from the resource (only the first, cold request)");
+      assertEqual(errors.length, 0, `error events (${errors.join("; ")})`);
     },
   },
 ];

@@ -10,7 +10,8 @@
 //
 // Control API (JSON, CORS-enabled like everything else):
 //   POST /__control/tenants               { clients, options? } → { id, issuer, resource, tokenEndpoint, resourceMetadataUrl }
-//   GET  /__control/tenants/<id>/counts   → { token, resourceMetadata, authorizationServerMetadata, resource, tokens: [...] }
+//   GET  /__control/tenants/<id>/counts   → { token, resourceMetadata, authorizationServerMetadata, resource, resourceAuthorized,
+//                                             resourceUnauthorized, resourceTokens, tokenRequests: [...], tokens: [...] }
 //   POST /__control/tenants/<id>/revoke   revoke every token issued so far
 //   POST /__control/tenants/<id>/reset    forget requests, tokens, revocations, faults
 //   POST /__control/tenants/<id>/fault    { endpoint, fault, times? } → mock.fault(...)
@@ -87,8 +88,22 @@ function decodeSegment(segment) {
   }
 }
 
-/** What the suite may assert on, per tenant: request counts and how each token request authenticated. */
+/** Per tenant: how many resource requests were answered 401 (the kit records requests, not answers). */
+const unauthorizedAnswers = new WeakMap();
+
+/** Whether `path` is the tenant's resource or below it. */
+function isResourcePath(mock, path) {
+  const resource = new URL(mock.resource).pathname;
+  return path === resource || path.startsWith(`${resource}/`);
+}
+
+/**
+ * What the suite may assert on, per tenant: request counts and how each token request authenticated.
+ * `resourceUnauthorized`: resource requests answered 401. `resourceTokens`: per resource request, in
+ * arrival order, the index in `tokens` of the bearer token it carried (null: none, or not one issued here).
+ */
 function counts(mock) {
+  const issued = mock.tokens.map((token) => token.accessToken);
   const tokenRequests = mock.requestsTo("token").map((request) => {
     const params = new URLSearchParams(request.body);
     const assertion = params.get("client_assertion");
@@ -109,6 +124,11 @@ function counts(mock) {
     authorizationServerMetadata: mock.requestsTo("authorization-server-metadata").length,
     resource: mock.requestsTo("resource").length,
     resourceAuthorized: mock.requestsTo("resource").filter((r) => typeof r.headers.authorization === "string").length,
+    resourceUnauthorized: unauthorizedAnswers.get(mock) ?? 0,
+    resourceTokens: mock.requestsTo("resource").map(({ headers }) => {
+      const index = issued.indexOf(/^bearer +(\S+)/i.exec(headers.authorization ?? "")?.[1]);
+      return index === -1 ? null : index;
+    }),
     tokenRequests,
     tokens: mock.tokens.map(({ clientId, authMethod, scope, resource }) => ({ clientId, authMethod, scope, resource: resource ?? null })),
   };
@@ -163,6 +183,7 @@ export async function startServer({ host = "127.0.0.1", port = 0, echoPort = 0, 
     }
     if (req.method === "POST" && action === "reset") {
       mock.reset();
+      unauthorizedAnswers.delete(mock);
       return json(res, 200, { ok: true });
     }
     if (req.method === "POST" && action === "fault") {
@@ -189,6 +210,7 @@ export async function startServer({ host = "127.0.0.1", port = 0, echoPort = 0, 
       const id = TENANT_IN_PATH.exec(path)?.[1];
       const mock = id ? tenants.get(id) : undefined;
       const response = mock ? await getResponse(mock.handlers, toRequest(req, body, baseUrl)) : undefined;
+      if (response?.status === 401 && isResourcePath(mock, path)) unauthorizedAnswers.set(mock, (unauthorizedAnswers.get(mock) ?? 0) + 1);
       // Unknown paths: 404 reporting the Authorization header that came with it (origin guard tests).
       if (!response) return json(res, 404, { error: "not found", path, authorization: req.headers.authorization ?? null });
       await writeResponse(res, response);
