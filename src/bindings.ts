@@ -23,6 +23,7 @@ export class BindingRegistry {
   readonly #options: ResolvedOptions;
   readonly #http: Http;
   readonly #guard: StoreGuard;
+  readonly #ready: (binding: Binding) => Promise<unknown>;
   /** By boundary, oldest first; and the same bindings by origin, for lookups. */
   readonly #bindings = new Map<string, Binding>();
   readonly #byOrigin = new Map<string, Binding[]>();
@@ -32,10 +33,15 @@ export class BindingRegistry {
   #index: { loadedAt: number; loading?: Promise<void> } = { loadedAt: Number.NEGATIVE_INFINITY };
   #indexKey: Promise<string> | undefined;
 
-  constructor(options: ResolvedOptions, http: Http, guard: StoreGuard) {
+  /**
+   * `ready` readies what a binding's token needs (its authorization server's metadata) before the
+   * binding is published, so an instance that finds it in the shared index finds that there too.
+   */
+  constructor(options: ResolvedOptions, http: Http, guard: StoreGuard, ready: (binding: Binding) => Promise<unknown>) {
     this.#options = options;
     this.#http = http;
     this.#guard = guard;
+    this.#ready = ready;
     this.#reset();
   }
 
@@ -132,7 +138,10 @@ export class BindingRegistry {
   /** Keeps the binding here and, awaited (serverless runtimes may cancel what is left running), in the shared index. */
   async #remember(binding: Binding): Promise<Binding> {
     this.#keep(binding);
-    if (!binding.static && this.#guard.enabled) await this.#publish();
+    if (!binding.static && this.#guard.enabled) {
+      await this.#ready(binding);
+      await this.#publish();
+    }
     return binding;
   }
 

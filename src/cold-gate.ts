@@ -2,7 +2,6 @@ import type { StoreGuard } from "./stores/guard.js";
 import { abortable } from "./util.js";
 
 const MAX_ENTRIES = 1024;
-const MAX_POLL_MS = 250;
 
 interface Pending {
   outcome: Promise<void>;
@@ -64,23 +63,21 @@ export class ColdGate {
    */
   async fleet(resource: string, found: () => Promise<boolean>, signal: AbortSignal | null | undefined): Promise<(() => Promise<void>) | undefined> {
     const lock = await this.#guard.key("lock", ["gate", resource, ...this.#fingerprint]);
-    const owner = crypto.randomUUID();
-    const giveUpAt = Date.now() + 2 * this.#lockTtlMs;
-    for (let pause = 10; ; pause = Math.min(pause * 2, MAX_POLL_MS)) {
-      const held = await abortable(this.#guard.acquire(lock, owner, this.#lockTtlMs), signal);
-      let released: Promise<void> | undefined;
-      const release = () => {
-        released ??= held ? this.#guard.release(lock, owner) : Promise.resolve();
-        return released;
-      };
-      // Someone may have published between our last look and our lock.
-      if (await found()) {
-        await release();
-        return undefined;
-      }
-      if (held !== false || Date.now() >= giveUpAt) return release;
-      await abortable(new Promise((resolve) => setTimeout(resolve, pause)), signal);
-    }
+    const turn = this.#guard.turn(
+      lock,
+      this.#lockTtlMs,
+      async () => (await found()) || undefined,
+      () => signal?.throwIfAborted(),
+    );
+    // A caller that left while this instance got the lock must not keep it for the lock's lifetime.
+    turn.then(
+      (t) => {
+        if (signal?.aborted && "release" in t) void t.release();
+      },
+      () => {},
+    );
+    const t = await abortable(turn, signal);
+    return "release" in t ? t.release : undefined;
   }
 
   /** Forgets everything and lets every waiter go. */

@@ -47,8 +47,8 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
     const base: FetchLike = next ?? ((input, init) => globalThis.fetch(input, init));
     const http = createHttp({ ...resolved, fetch: base });
     const guard = new StoreGuard({ store: resolved.store, timeoutMs: resolved.storeTimeoutMs, emit });
-    const bindings = new BindingRegistry(resolved, http, guard);
     const servers = new ServerDirectory(resolved, http, guard);
+    const bindings = new BindingRegistry(resolved, http, guard, (binding) => servers.get(binding));
     const tokens = new TokenCache(resolved, http, servers, guard);
 
     const routes = new Routes(bindings);

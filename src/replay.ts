@@ -1,4 +1,4 @@
-import { copyHeaders, initOf, isHeaders, withAuthorization } from "./request-init.js";
+import { initOf, isHeaders, record, withAuthorization } from "./request-init.js";
 import type { StoredToken } from "./types.js";
 
 const CONTENT_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
@@ -25,7 +25,7 @@ export class Replayable {
     if (!(body instanceof ReadableStream) && !foreign) return new Replayable(url, init ?? {});
     return new Replayable(url, {
       ...init,
-      ...(foreign ? { headers: copyHeaders(headers) } : {}),
+      ...(foreign ? { headers: record(headers) } : {}),
       ...(body instanceof ReadableStream ? { body: await buffered(body) } : {}),
     });
   }
@@ -49,7 +49,7 @@ export class Replayable {
     const method = (this.init.method ?? "GET").toUpperCase();
     const toGet = (status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST");
     if (!toGet) return new Replayable(url, { ...this.init, method });
-    const headers = copyHeaders(this.init.headers);
+    const headers = new Headers(this.init.headers);
     for (const name of CONTENT_HEADERS) headers.delete(name);
     return new Replayable(url, { ...this.init, method: "GET", headers, body: null });
   }

@@ -5,7 +5,7 @@
  * has them and they differ from the default (workerd rejects some of them outright).
  */
 export function initOf(request: Request): RequestInit {
-  const init: RequestInit = { method: request.method, headers: copyHeaders(request.headers), redirect: request.redirect, signal: request.signal };
+  const init: RequestInit = { method: request.method, headers: new Headers(request.headers), redirect: request.redirect, signal: request.signal };
   const optional: Array<[keyof RequestInit & keyof Request, unknown]> = [
     ["credentials", "same-origin"],
     ["mode", "cors"],
@@ -26,21 +26,6 @@ export function isHeaders(source: HeadersInit): source is Headers {
   return typeof (source as Headers).forEach === "function" && !Array.isArray(source);
 }
 
-/**
- * `new Headers(init)` that also copies a Headers object from another realm or polyfill:
- * `new Headers(foreign)` reads it as a plain record and silently drops every header.
- */
-export function copyHeaders(source: HeadersInit | null | undefined): Headers {
-  if (source && isHeaders(source)) {
-    const headers = new Headers();
-    source.forEach((value, name) => {
-      headers.append(name, value);
-    });
-    return headers;
-  }
-  return new Headers(source ?? undefined);
-}
-
 /** Does the caller authorize this request itself? Read in place: copying headers on every call costs more than the call. */
 export function hasAuthorization(source: HeadersInit | null | undefined): boolean {
   if (!source) return false;
@@ -51,7 +36,7 @@ export function hasAuthorization(source: HeadersInit | null | undefined): boolea
 }
 
 /** A Headers object (of any realm) as a record: as cheap as `new Headers()`, and it copies foreign ones too. */
-function record(source: Headers): Record<string, string> {
+export function record(source: Headers): Record<string, string> {
   const headers: Record<string, string> = {};
   source.forEach((value, name) => {
     headers[name] = value;

@@ -14,12 +14,6 @@ const MAX_MEMORY_ENTRIES = 10_000;
 const BACKGROUND_RETRY_MS = 5000;
 /** How long a lock holder may take before a waiter takes over; never less than this. */
 const MIN_LOCK_TTL_MS = 1000;
-const MAX_POLL_MS = 250;
-
-interface Lock {
-  key: string;
-  owner: string;
-}
 
 /** A token being obtained for every caller of one key; it stops early once all of them left (a background one never does). */
 interface Flight {
@@ -167,29 +161,19 @@ export class TokenCache {
    * or its lock expires (it died). Bounded: past twice the lock's lifetime a waiter goes alone.
    */
   async #singleFlight(binding: Binding, server: Server, key: string, flight: Flight): Promise<StoredToken> {
-    const lock = { key: await this.#guard.key("lock", [key]), owner: crypto.randomUUID() };
-    const ttlMs = Math.max(this.#options.timeoutMs, MIN_LOCK_TTL_MS);
-    const giveUpAt = Date.now() + 2 * ttlMs;
-    for (let pause = 10; ; pause = Math.min(pause * 2, MAX_POLL_MS)) {
-      const asked = Date.now();
-      const acquired = await this.#guard.acquire(lock.key, lock.owner, ttlMs);
-      if (acquired === undefined) return this.#request(binding, server, key);
-      // Someone may have published between our read and our lock.
-      const shared = await this.#fromStore(key);
-      if (shared) {
-        if (acquired) void this.#guard.release(lock.key, lock.owner);
-        this.#options.emit({ type: "cache-hit", ...label(binding, server), expiresAt: shared.expiresAt, tier: "store" });
-        return shared;
-      }
-      if (acquired) return this.#request(binding, server, key, lock);
-      abandoned(flight);
-      if (Date.now() >= giveUpAt) return this.#request(binding, server, key);
-      // A store that waited for the holder already paused; one that answered at once gets a pause.
-      if (Date.now() - asked < pause) await new Promise((resolve) => setTimeout(resolve, pause));
-    }
+    const lock = await this.#guard.key("lock", [key]);
+    const turn = await this.#guard.turn(
+      lock,
+      Math.max(this.#options.timeoutMs, MIN_LOCK_TTL_MS),
+      () => this.#fromStore(key),
+      () => abandoned(flight),
+    );
+    if ("release" in turn) return this.#request(binding, server, key, turn.release);
+    this.#options.emit({ type: "cache-hit", ...label(binding, server), expiresAt: turn.found.expiresAt, tier: "store" });
+    return turn.found;
   }
 
-  async #request(binding: Binding, server: Server, key: string, lock?: Lock): Promise<StoredToken> {
+  async #request(binding: Binding, server: Server, key: string, release?: () => Promise<void>): Promise<StoredToken> {
     const generation = this.#generation;
     let token: StoredToken;
     try {
@@ -205,7 +189,7 @@ export class TokenCache {
         this.#options.emit,
       );
     } catch (error) {
-      if (lock) void this.#guard.release(lock.key, lock.owner); // let a waiter try at once
+      void release?.(); // let a waiter try at once
       throw error;
     }
     if (generation === this.#generation) {
@@ -214,7 +198,7 @@ export class TokenCache {
       // and the fleet must find the token in the store by the time the lock goes.
       await this.#guard.write(key, "token", token, token.expiresAt);
     }
-    if (lock) await this.#guard.release(lock.key, lock.owner);
+    await release?.();
     return token;
   }
 

@@ -8,7 +8,8 @@ import * as z from "zod/mini";
 // so loading the module costs nothing.
 function build() {
   const string = z.string();
-  const list = z.optional(z.array(string));
+  // A list of strings, by a predicate: zod's array schema would add 165 bytes gzipped for this.
+  const list = z.optional(z.custom<string[]>((value) => Array.isArray(value) && value.every((item) => typeof item === "string")));
   return {
     /** RFC 9728 §2 (only the members this client uses are checked). */
     resource: z.looseObject({ resource: string, authorization_servers: list, scopes_supported: list }),

@@ -11,6 +11,8 @@ export type EntryKind = "token" | "bindings" | "resource-metadata" | "authorizat
 const ENTRY_VERSION = 1;
 const KEY_PREFIX = "mcc1:";
 const MAX_MEMO_KEYS = 1024;
+/** Waiting for a lock: pauses from 10 ms, doubling up to this. */
+const MAX_POLL_MS = 250;
 /**
  * After a failure the store is left alone this long: a store that hangs would otherwise cost a
  * timeout on every step of a cold request (bindings, both metadata documents, the token).
@@ -152,6 +154,36 @@ export class StoreGuard {
     if (!store?.release) return;
     const release = store.release.bind(store);
     await this.#call("release", () => release(key, owner));
+  }
+
+  /**
+   * This owner's turn at a fleet-wide lock, polling `check` (what the holder publishes) in
+   * between: `{ found }` once it appears; `{ release }` once this owner holds the lock or must go
+   * without it (no locks, a failing store, a holder past twice the lock's lifetime). `stop` runs
+   * before each pause and may throw (nobody waits any more). Release is idempotent.
+   */
+  async turn<T>(lock: string, ttlMs: number, check: () => Promise<T | undefined>, stop: () => void): Promise<{ found: T } | { release: () => Promise<void> }> {
+    const owner = crypto.randomUUID();
+    const giveUpAt = Date.now() + 2 * ttlMs;
+    for (let pause = 10; ; pause = Math.min(pause * 2, MAX_POLL_MS)) {
+      const asked = Date.now();
+      const held = await this.acquire(lock, owner, ttlMs);
+      let released: Promise<void> | undefined;
+      const release = () => {
+        released ??= held ? this.release(lock, owner) : Promise.resolve();
+        return released;
+      };
+      // Someone may have published between our last look and our lock.
+      const found = await check();
+      if (found !== undefined) {
+        void release();
+        return { found };
+      }
+      if (held !== false || Date.now() >= giveUpAt) return { release };
+      stop();
+      // A store that waited for the holder already paused; one that answered at once gets a pause.
+      if (Date.now() - asked < pause) await new Promise((resolve) => setTimeout(resolve, pause));
+    }
   }
 
   async #call<T>(operation: string, run: () => PromiseLike<T> | T, timeoutMs = this.#timeoutMs): Promise<T | undefined> {
