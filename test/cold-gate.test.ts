@@ -113,6 +113,7 @@ describe("cold gate across a fleet sharing a store", () => {
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(mock.requestsTo("resource").filter((r) => !r.headers.authorization)).toHaveLength(1);
     expect(mock.requestsTo("resource-metadata")).toHaveLength(1);
+    expect(mock.requestsTo("authorization-server-metadata")).toHaveLength(1);
     expect(mock.requestsTo("token")).toHaveLength(1);
   });
 
