@@ -7,7 +7,7 @@ import { ClientCredentialsError } from "./errors.js";
 import { createHttp, secureUrl } from "./http.js";
 import { resolveOptions } from "./options.js";
 import { buffered, Replayable } from "./replay.js";
-import { hasAuthorization, withAuthorization, withField } from "./request-init.js";
+import { authorize, hasAuthorization, type OwnHeaders, ownHeaders, withField } from "./request-init.js";
 import { type Route, Routes } from "./routes.js";
 import { ServerDirectory } from "./server-directory.js";
 import { StoreGuard } from "./stores/guard.js";
@@ -60,25 +60,28 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       try {
         if (input instanceof Request) return general(input, init);
         const route = routes.get(input);
-        if (!route.allowed || hasAuthorization(init?.headers)) return base(input, init);
+        if (!route.allowed) return base(input, init);
+        // Copied once here (a Headers object in the same pass that looks for Authorization), then ours to add to.
+        const headers = ownHeaders(init?.headers);
+        if (hasAuthorization(headers)) return base(input, init);
         const binding = routes.binding(route);
         const token = binding && tokens.peek(binding);
         if (!binding || !token) return general(input, init);
         // A stream can be sent once: read it first, so a 401 can still be answered with a retry.
         const body = init?.body;
-        if (init && body instanceof ReadableStream)
-          return buffered(body).then((bytes) => authorized(route, withField(init, "body", bytes as BodyInit), binding, token));
-        return authorized(route, init ?? {}, binding, token);
+        if (init && body instanceof ReadableStream) {
+          return buffered(body).then((bytes) => authorized(route, withField(init, "body", bytes as BodyInit), headers, binding, token));
+        }
+        return authorized(route, init ?? {}, headers, binding, token);
       } catch (error) {
         return Promise.reject(error);
       }
     };
 
-    function authorized(route: Route, init: RequestInit, binding: Binding, token: StoredToken): Promise<Response> {
+    function authorized(route: Route, init: RequestInit, headers: OwnHeaders, binding: Binding, token: StoredToken): Promise<Response> {
       const redirect = init.redirect ?? "follow";
       const manual = redirect === "follow" && !HIDES_REDIRECTS;
-      const headers = withAuthorization(init.headers, `Bearer ${token.accessToken}`);
-      const sent = withField(init, "headers", headers);
+      const sent = withField(init, "headers", authorize(headers, `Bearer ${token.accessToken}`));
       sent.redirect = manual ? "manual" : redirect;
       return base(route.href, sent).then((response) =>
         response.status < 300 ? response : settle(new Replayable(route.url, init), binding, token, response, manual),

@@ -44,16 +44,29 @@ export function record(source: Headers): Record<string, string> {
   return headers;
 }
 
+/** Headers this module owns: a copy of the caller's, which may be changed in place. */
+export type OwnHeaders = Record<string, string> | [string, string][];
+
 /**
- * The caller's headers plus `authorization`, in the caller's own shape where that is cheap (a
- * record stays a record), never touching the caller's object. Only called without a caller
- * Authorization header, so nothing is overwritten.
+ * A copy of the caller's headers (never the caller's object), in the caller's shape where that
+ * is cheap: a record or pairs stay so, and a Headers object (of any realm) becomes a record, one
+ * pass of `forEach`, which is as cheap as `new Headers()`.
  */
+export function ownHeaders(source: HeadersInit | null | undefined): OwnHeaders {
+  if (!source) return {};
+  if (isHeaders(source)) return record(source);
+  return Array.isArray(source) ? [...source] : Object.assign({}, source);
+}
+
+/** The headers plus `authorization`: only called without a caller Authorization header, so nothing is overwritten. */
 export function withAuthorization(source: HeadersInit | null | undefined, value: string): HeadersInit {
-  if (!source) return { authorization: value };
-  if (isHeaders(source)) return withField(record(source), "authorization", value);
-  if (Array.isArray(source)) return [...source, ["authorization", value]];
-  return withField(source, "authorization", value);
+  return authorize(ownHeaders(source), value);
+}
+
+export function authorize(headers: OwnHeaders, value: string): OwnHeaders {
+  if (Array.isArray(headers)) headers.push(["authorization", value]);
+  else headers.authorization = value;
+  return headers;
 }
 
 /**
