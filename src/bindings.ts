@@ -11,8 +11,21 @@ import { abortable, defined, scopeList } from "./util.js";
 /** Bindings kept in memory (a gateway may front thousands of resources), and the most recent ones shared through the store. */
 const MAX_BINDINGS = 10_000;
 const MAX_SHARED = 64;
+const MAX_ROUTES = 1024;
 /** A 401 for an unknown URL re-reads the shared index at most this often (another instance may have bound it). */
 const INDEX_RECHECK_MS = 1000;
+
+/** What this instance knows about one request URL, kept so the next request to it parses and searches nothing. */
+export interface Route {
+  url: URL;
+  /** `url.href`, serialised once. */
+  href: string;
+  /** May this URL ever carry a token (it is under the configured resource URL, if any)? */
+  allowed: boolean;
+  binding: Binding | undefined;
+  /** The registry's version `binding` was looked up at. */
+  version: number;
+}
 
 /**
  * Which resource a URL belongs to: the bindings this instance discovered, the one static options
@@ -28,7 +41,8 @@ export class BindingRegistry {
   readonly #bindings = new Map<string, Binding>();
   readonly #byOrigin = new Map<string, Binding[]>();
   /** Bumped whenever a binding is added, replaced or dropped: routes cache lookups against it. */
-  version = 0;
+  #version = 0;
+  readonly #routes = new Map<string, Route>();
   readonly #flights = new Map<string, Promise<Binding>>();
   #index: { loadedAt: number; loading?: Promise<void> } = { loadedAt: Number.NEGATIVE_INFINITY };
   #indexKey: Promise<string> | undefined;
@@ -49,6 +63,42 @@ export class BindingRegistry {
   mayAuthorize(url: URL): boolean {
     const boundary = this.#options.boundary;
     return !boundary || isUnderResource(url, boundary);
+  }
+
+  /**
+   * The route for a request URL, for the hot path: MCP clients call the same few URLs over and
+   * over, so each is parsed and matched once. Relative URLs resolve against the page's location,
+   * which can change, so they are never kept.
+   */
+  route(input: string | URL): Route {
+    const href = typeof input === "string" ? input : input.href;
+    const known = this.#routes.get(href);
+    if (known) return known;
+    let url: URL;
+    let keep = true;
+    try {
+      url = new URL(href);
+    } catch {
+      url = new URL(href, globalThis.location?.href); // throws for a bad URL, as fetch would
+      keep = false;
+    }
+    const route: Route = { url, href: url.href, allowed: this.mayAuthorize(url), binding: undefined, version: -1 };
+    if (keep) {
+      if (this.#routes.size >= MAX_ROUTES) this.#routes.clear();
+      this.#routes.set(href, route);
+    }
+    return route;
+  }
+
+  /** The binding covering the route, when the registry can say so without waiting. */
+  routeBinding(route: Route): Binding | undefined {
+    const version = this.#version;
+    if (route.version === version) return route.binding;
+    const found = this.find(route.url);
+    if (found instanceof Promise) return undefined;
+    route.binding = found;
+    route.version = version;
+    return found;
   }
 
   /**
@@ -130,7 +180,7 @@ export class BindingRegistry {
   #reset(): void {
     this.#bindings.clear();
     this.#byOrigin.clear();
-    this.version++;
+    this.#version++;
     const fixed = staticBinding(this.#options);
     if (fixed) this.#keep(fixed);
   }
@@ -151,7 +201,7 @@ export class BindingRegistry {
     this.#bindings.set(binding.boundary.href, binding);
     const origin = binding.boundary.origin;
     this.#byOrigin.set(origin, [...(this.#byOrigin.get(origin) ?? []), binding]);
-    this.version++;
+    this.#version++;
   }
 
   #drop(href: string): void {

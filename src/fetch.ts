@@ -1,5 +1,5 @@
 import type { Binding } from "./binding.js";
-import { BindingRegistry } from "./bindings.js";
+import { BindingRegistry, type Route } from "./bindings.js";
 import { ColdGate, type Release } from "./cold-gate.js";
 import { type BearerChallenge, bearerChallenge, parseWwwAuthenticate } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
@@ -8,7 +8,6 @@ import { createHttp, secureUrl } from "./http.js";
 import { resolveOptions } from "./options.js";
 import { buffered, Replayable } from "./replay.js";
 import { authorize, hasAuthorization, type OwnHeaders, ownHeaders, withField } from "./request-init.js";
-import { type Route, Routes } from "./routes.js";
 import { ServerDirectory } from "./server-directory.js";
 import { StoreGuard } from "./stores/guard.js";
 import { publicToken, TokenCache } from "./token-cache.js";
@@ -51,7 +50,6 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
     const bindings = new BindingRegistry(resolved, http, guard, (binding) => servers.get(binding));
     const tokens = new TokenCache(resolved, http, servers, guard);
 
-    const routes = new Routes(bindings);
     const gates = new ColdGate(resolved.discoveryTtlMs, guard, Math.max(resolved.timeoutMs, 1000), resolved.fingerprint);
 
     // The hot path: a URL seen before, a binding known, a fresh token in memory, a body that can
@@ -59,12 +57,12 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
     const authFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       try {
         if (input instanceof Request) return general(input, init);
-        const route = routes.get(input);
+        const route = bindings.route(input);
         if (!route.allowed) return base(input, init);
         // Copied once here (a Headers object in the same pass that looks for Authorization), then ours to add to.
         const headers = ownHeaders(init?.headers);
         if (hasAuthorization(headers)) return base(input, init);
-        const binding = routes.binding(route);
+        const binding = bindings.routeBinding(route);
         const token = binding && tokens.peek(binding);
         if (!binding || !token) return general(input, init);
         // A stream can be sent once: read it first, so a 401 can still be answered with a retry.
@@ -98,7 +96,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       const request = await Replayable.from(input, init);
       const { url, signal } = request;
       // Not ours to authorize: sent as given (a Request is only unpacked, since next takes (url, init)).
-      if (!bindings.mayAuthorize(url) || (input instanceof Request && hasAuthorization(init?.headers ?? input.headers))) {
+      if (!bindings.mayAuthorize(url) || (input instanceof Request && hasAuthorization(ownHeaders(init?.headers ?? input.headers)))) {
         return base(...request.build(undefined, request.redirect));
       }
       let binding = await bindings.find(url);

@@ -1,4 +1,4 @@
-import { initOf, isHeaders, record, withAuthorization } from "./request-init.js";
+import { authorize, initOf, isHeaders, ownHeaders, record } from "./request-init.js";
 import type { StoredToken } from "./types.js";
 
 const CONTENT_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
@@ -40,7 +40,7 @@ export class Replayable {
 
   build(token: StoredToken | undefined, redirect: RequestRedirect): [string, RequestInit] {
     const init = { ...this.init, redirect };
-    if (token) init.headers = withAuthorization(this.init.headers, `Bearer ${token.accessToken}`);
+    if (token) init.headers = authorize(ownHeaders(this.init.headers), `Bearer ${token.accessToken}`);
     return [this.url.href, init];
   }
 

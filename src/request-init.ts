@@ -26,12 +26,10 @@ export function isHeaders(source: HeadersInit): source is Headers {
   return typeof (source as Headers).forEach === "function" && !Array.isArray(source);
 }
 
-/** Does the caller authorize this request itself? Read in place: copying headers on every call costs more than the call. */
-export function hasAuthorization(source: HeadersInit | null | undefined): boolean {
-  if (!source) return false;
-  if (isHeaders(source)) return typeof source.has === "function" ? source.has("authorization") : "authorization" in record(source);
-  if (Array.isArray(source)) return source.some(([name]) => name?.toLowerCase() === "authorization");
-  for (const name in source) if (name.length === 13 && name.toLowerCase() === "authorization") return true;
+/** Does the caller authorize this request itself? Asked of {@link ownHeaders}' copy. */
+export function hasAuthorization(headers: OwnHeaders): boolean {
+  if (Array.isArray(headers)) return headers.some(([name]) => name?.toLowerCase() === "authorization");
+  for (const name in headers) if (name.length === 13 && name.toLowerCase() === "authorization") return true;
   return false;
 }
 
@@ -58,11 +56,7 @@ export function ownHeaders(source: HeadersInit | null | undefined): OwnHeaders {
   return Array.isArray(source) ? [...source] : Object.assign({}, source);
 }
 
-/** The headers plus `authorization`: only called without a caller Authorization header, so nothing is overwritten. */
-export function withAuthorization(source: HeadersInit | null | undefined, value: string): HeadersInit {
-  return authorize(ownHeaders(source), value);
-}
-
+/** Adds `authorization` to headers of our own: only without a caller Authorization header, so nothing is overwritten. */
 export function authorize(headers: OwnHeaders, value: string): OwnHeaders {
   if (Array.isArray(headers)) headers.push(["authorization", value]);
   else headers.authorization = value;
