@@ -71,7 +71,7 @@ export class BindingRegistry {
    * which can change, so they are never kept.
    */
   route(input: string | URL): Route {
-    const href = typeof input === "string" ? input : input.href;
+    const href = typeof input === "string" ? input : input instanceof URL ? input.href : String(input);
     const known = this.#routes.get(href);
     if (known) return known;
     let url: URL;

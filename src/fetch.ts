@@ -12,7 +12,7 @@ import { ServerDirectory } from "./server-directory.js";
 import { StoreGuard } from "./stores/guard.js";
 import { publicToken, TokenCache } from "./token-cache.js";
 import type { AccessToken, ClientCredentialsOptions, FetchLike, StoredToken } from "./types.js";
-import { abortable, defined } from "./util.js";
+import { abortable, deadline, defined } from "./util.js";
 
 /** A first request's duties at the cold gate: release this instance's waiters, and the fleet's lock. */
 interface Gate {
@@ -61,10 +61,11 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         if (!route.allowed) return base(input, init);
         // Copied once here (a Headers object in the same pass that looks for Authorization), then ours to add to.
         const headers = ownHeaders(init?.headers);
-        if (hasAuthorization(headers)) return base(input, init);
+        // Sent with our copy: the caller's may have been a one-shot iterator.
+        if (hasAuthorization(headers)) return base(input, withField(init as RequestInit, "headers", headers));
         const binding = bindings.routeBinding(route);
         const token = binding && tokens.peek(binding);
-        if (!binding || !token) return general(input, init);
+        if (!binding || !token) return general(input, init && withField(init, "headers", headers));
         // A stream can be sent once: read it first, so a 401 can still be answered with a retry.
         const body = init?.body;
         if (init && body instanceof ReadableStream) {
@@ -82,7 +83,9 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       const sent = withField(init, "headers", authorize(headers, `Bearer ${token.accessToken}`));
       sent.redirect = manual ? "manual" : redirect;
       return base(route.href, sent).then((response) =>
-        response.status < 300 ? response : settle(new Replayable(route.url, init), binding, token, response, manual),
+        response.status < 300
+          ? response
+          : settle(new Replayable(route.url, withField(init, "headers", ownHeaders(init.headers))), binding, token, response, manual),
       );
     }
 
@@ -107,7 +110,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         const token = binding ? await tokens.token(binding, signal) : undefined;
         const response = await send(request, binding, token);
         if (response.status !== 401) {
-          release?.(true);
+          release?.(response.ok); // open only when it answered: a 503 says nothing about tokens
           void fleet?.();
         }
         // Waiters in this instance go once the binding is known (they join the token request);
@@ -128,7 +131,11 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       const resource = resourceOf(url).href;
       const entered = gates.enter(resource);
       if (entered instanceof Promise) {
-        await abortable(entered, signal);
+        // At most timeoutMs: a first request held long (a slow tool call on an open server) must not hold the rest.
+        await abortable(
+          deadline(entered, resolved.timeoutMs).catch(() => {}),
+          signal,
+        );
         return { binding: await bindings.find(url) };
       }
       if (!entered || !guard.locks) return { release: entered };

@@ -5,7 +5,7 @@ import { defined } from "./util.js";
 /** Responses from authorization servers and metadata endpoints are small; anything bigger is hostile. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 const RETRY_STATUSES = [408, 429, 500, 502, 503, 504];
-const MAX_RETRY_AFTER_MS = 60_000;
+export const MAX_RETRY_AFTER_MS = 60_000;
 const MAX_BACKOFF_MS = 5_000;
 
 export interface HttpResult {
@@ -149,6 +149,10 @@ async function readLimited(
     throw tooLarge();
   }
   if (!response.body) return "";
+  if (signal.aborted) {
+    cancel(response); // it arrived after the timeout: nobody wants it
+    return "";
+  }
   const reader = response.body.getReader();
   signal.addEventListener("abort", () => reader.cancel().catch(() => {}));
   const decoder = new TextDecoder();

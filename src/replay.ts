@@ -1,4 +1,4 @@
-import { authorize, initOf, isHeaders, ownHeaders, record } from "./request-init.js";
+import { authorize, initOf, ownHeaders, withField } from "./request-init.js";
 import type { StoredToken } from "./types.js";
 
 const CONTENT_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
@@ -20,14 +20,10 @@ export class Replayable {
       return new Replayable(new URL(request.url), { ...initOf(request), body });
     }
     const url = new URL(String(input), globalThis.location?.href);
-    const { body, headers } = init ?? {};
-    const foreign = headers && isHeaders(headers) && !(headers instanceof Headers);
-    if (!(body instanceof ReadableStream) && !foreign) return new Replayable(url, init ?? {});
-    return new Replayable(url, {
-      ...init,
-      ...(foreign ? { headers: record(headers) } : {}),
-      ...(body instanceof ReadableStream ? { body: await buffered(body) } : {}),
-    });
+    const body = init?.body;
+    // The caller's headers as a record or pairs of our own: any shape, any realm.
+    const own = withField(init ?? {}, "headers", ownHeaders(init?.headers));
+    return new Replayable(url, body instanceof ReadableStream ? withField(own, "body", (await buffered(body)) as BodyInit) : own);
   }
 
   get signal(): AbortSignal | null | undefined {
@@ -49,7 +45,7 @@ export class Replayable {
     const method = (this.init.method ?? "GET").toUpperCase();
     const toGet = (status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST");
     if (!toGet) return new Replayable(url, { ...this.init, method });
-    const headers = new Headers(this.init.headers);
+    const headers = new Headers(ownHeaders(this.init.headers));
     for (const name of CONTENT_HEADERS) headers.delete(name);
     return new Replayable(url, { ...this.init, method: "GET", headers, body: null });
   }

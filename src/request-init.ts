@@ -21,11 +21,6 @@ export function initOf(request: Request): RequestInit {
   return init;
 }
 
-/** A Headers object, from this realm or another (an interceptor's, a polyfill's, a test environment's). */
-export function isHeaders(source: HeadersInit): source is Headers {
-  return typeof (source as Headers).forEach === "function" && !Array.isArray(source);
-}
-
 /** Does the caller authorize this request itself? Asked of {@link ownHeaders}' copy. */
 export function hasAuthorization(headers: OwnHeaders): boolean {
   if (Array.isArray(headers)) return headers.some(([name]) => name?.toLowerCase() === "authorization");
@@ -47,13 +42,17 @@ export type OwnHeaders = Record<string, string> | [string, string][];
 
 /**
  * A copy of the caller's headers (never the caller's object), in the caller's shape where that
- * is cheap: a record or pairs stay so, and a Headers object (of any realm) becomes a record, one
- * pass of `forEach`, which is as cheap as `new Headers()`.
+ * is cheap: a record or pairs stay so; a Headers object of any realm (or a Map) becomes a record
+ * in one `forEach` pass, as cheap as `new Headers()`; any other iterable of pairs goes through
+ * `new Headers()` first.
  */
 export function ownHeaders(source: HeadersInit | null | undefined): OwnHeaders {
   if (!source) return {};
-  if (isHeaders(source)) return record(source);
-  return Array.isArray(source) ? [...source] : Object.assign({}, source);
+  if (Array.isArray(source)) return [...source];
+  const like = source as Partial<Headers> & { [Symbol.iterator]?: unknown };
+  if (typeof like.forEach === "function" && (typeof like.get === "function" || typeof like[Symbol.iterator] !== "function")) return record(source as Headers);
+  if (typeof like[Symbol.iterator] === "function") return record(new Headers(source as HeadersInit));
+  return Object.assign({}, source as Record<string, string>);
 }
 
 /** Adds `authorization` to headers of our own: only without a caller Authorization header, so nothing is overwritten. */

@@ -1,7 +1,7 @@
 import type { Binding } from "./binding.js";
 import { ClientCredentialsError } from "./errors.js";
 import { requestToken } from "./grant/client-credentials.js";
-import type { Http } from "./http.js";
+import { type Http, MAX_RETRY_AFTER_MS } from "./http.js";
 import type { ResolvedOptions } from "./options.js";
 import { isHeaderSafeToken } from "./schemas.js";
 import type { Server, ServerDirectory } from "./server-directory.js";
@@ -20,6 +20,7 @@ interface Flight {
   promise: Promise<StoredToken>;
   waiters: number;
   startedAt: number;
+  background: boolean;
 }
 
 interface KeyMemo {
@@ -109,39 +110,65 @@ export class TokenCache {
     const now = Date.now();
     const skew = this.#skew(held);
     if (now >= held.expiresAt - skew / 4) return undefined;
-    if (now >= held.expiresAt - skew && !this.#flights.has(key) && !((this.#backoff.get(key) ?? 0) > now)) {
-      const flight = this.#flight(binding, server, key, held, true);
-      flight.promise.catch((error: unknown) => {
-        this.#backoff.set(key, Date.now() + BACKGROUND_RETRY_MS);
-        this.#options.emit({ type: "error", phase: "token", message: `background refresh failed: ${error instanceof Error ? error.message : String(error)}` });
-      });
-      const { waitUntil } = this.#options; // called bare, as platform functions expect
-      waitUntil?.(flight.promise.catch(() => {}));
-    }
+    if (now >= held.expiresAt - skew && !this.#live(key) && !((this.#backoff.get(key) ?? 0) > now)) this.#refresh(binding, key, held);
     if (this.#options.observed) this.#options.emit({ type: "cache-hit", ...label(binding, server), expiresAt: held.expiresAt, tier: "memory" });
     return held;
   }
 
   /**
-   * The flight for `key`, started if there is none. A flight older than its worst case is
-   * treated as dead: a runtime may freeze work left running after a response.
+   * One request in the background for a token still serving. Through the server directory, so
+   * authorization server metadata past its TTL is refreshed too (the hot path never asks for it).
    */
-  #flight(binding: Binding, server: Server, key: string, held: StoredToken | undefined, background = false): Flight {
-    const now = Date.now();
-    const current = this.#flights.get(key);
-    if (current && now - current.startedAt < this.#staleMs()) return current;
-    const started: Flight = { promise: Promise.resolve() as unknown as Promise<StoredToken>, waiters: background ? 1 : 0, startedAt: now };
-    started.promise = this.#obtain(binding, server, key, held, started).finally(() => {
-      if (this.#flights.get(key) === started) this.#flights.delete(key);
+  #refresh(binding: Binding, key: string, held: StoredToken): void {
+    const flight = this.#flight(binding, this.#servers.get(binding), key, held, true);
+    flight.promise.catch((error: unknown) => {
+      this.#backoff.set(key, Date.now() + BACKGROUND_RETRY_MS);
+      // Only our own messages: another error's may quote the request it came from.
+      const why = error instanceof ClientCredentialsError ? error.message : error instanceof Error ? error.name : typeof error;
+      this.#options.emit({ type: "error", phase: "token", message: `background refresh failed: ${why}` });
     });
+    const { waitUntil } = this.#options; // called bare, as platform functions expect
+    try {
+      waitUntil?.(flight.promise.catch(() => {}));
+    } catch (error) {
+      this.#options.emit({ type: "error", phase: "token", message: `waitUntil failed: ${error instanceof Error ? error.name : typeof error}` });
+    }
+  }
+
+  /** The flight for `key` when it may still be alive (see #flight). */
+  #live(key: string): Flight | undefined {
+    const flight = this.#flights.get(key);
+    return flight && Date.now() - flight.startedAt < this.#staleMs(!flight.background) ? flight : undefined;
+  }
+
+  /**
+   * The flight for `key`, started if there is none alive. Runtimes may freeze or cancel work left
+   * running after a response, so a flight older than its worst case is taken for dead: a
+   * background one sooner (nobody awaits it, and callers must not wait on a refresh that died).
+   */
+  #flight(binding: Binding, server: Server | Promise<Server>, key: string, held: StoredToken | undefined, background = false): Flight {
+    const current = this.#live(key);
+    if (current) return current;
+    const started: Flight = { promise: Promise.resolve() as unknown as Promise<StoredToken>, waiters: background ? 1 : 0, startedAt: Date.now(), background };
+    started.promise = Promise.resolve(server)
+      .then((resolved) => this.#obtain(binding, resolved, key, held, started))
+      .finally(() => {
+        if (this.#flights.get(key) === started) this.#flights.delete(key);
+      });
     started.promise.catch(() => {}); // every caller gets the error through its own await
     this.#flights.set(key, started);
     if (!background) this.#backoff.delete(key);
     return started;
   }
 
-  #staleMs(): number {
-    return 2 * this.#options.storeTimeoutMs + 4 * Math.max(this.#options.timeoutMs, MIN_LOCK_TTL_MS) * (this.#options.retries + 1);
+  /**
+   * A live flight's worst case: store calls and every attempt, plus (`waits`) the fleet lock and
+   * every `Retry-After`. Callers join a background refresh only for its attempts: it may have died.
+   */
+  #staleMs(waits: boolean): number {
+    const { storeTimeoutMs, timeoutMs, retries } = this.#options;
+    const attempts = 3 * storeTimeoutMs + (retries + 1) * timeoutMs;
+    return waits ? attempts + 2 * Math.max(timeoutMs, MIN_LOCK_TTL_MS) + retries * MAX_RETRY_AFTER_MS : attempts;
   }
 
   async #obtain(binding: Binding, server: Server, key: string, held: StoredToken | undefined, flight: Flight): Promise<StoredToken> {

@@ -168,8 +168,9 @@ export interface ClientCredentialsOptions {
   /**
    * Keeps a serverless invocation alive for work that outlives its response: the background
    * token refresh. Pass your platform's `waitUntil` (Cloudflare: `import { waitUntil } from
-   * "cloudflare:workers"`; Vercel: `import { waitUntil } from "@vercel/functions"`). Without it a
-   * frozen refresh is simply retried by a later request.
+   * "cloudflare:workers"`; Vercel: `import { waitUntil } from "@vercel/functions"`). Without it, a
+   * refresh the runtime froze is given up once older than its attempts could take
+   * (`3 × storeTimeoutMs + (retries + 1) × timeoutMs`), and a later request starts another.
    * @default undefined
    * @example
    * import { waitUntil } from "cloudflare:workers";

@@ -71,6 +71,16 @@ describe("cold gate", () => {
     expect(open.log).toHaveLength(log);
   });
 
+  it("a first answer that is an error (503) does not mark the resource open: the next cold burst is still gated", async () => {
+    const mock = install();
+    mock.fault("resource", faults.serverError(503));
+    const authFetch = withClientCredentials(options)(fetch);
+    expect((await authFetch(mock.resource, { method: "POST", body: "first" })).status).toBe(503);
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => authFetch(mock.resource, { method: "POST", body: String(i) })));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(mock.requestsTo("resource").filter((r) => !r.headers.authorization)).toHaveLength(2); // the 503, then one 401
+  });
+
   it("when the first request fails, the others go on their own", async () => {
     const mock = install();
     mock.fault("resource", faults.networkError());

@@ -129,6 +129,29 @@ describe("protected resource metadata (RFC 9728)", () => {
     expect(error.message).toContain("resource");
   });
 
+  it.each([
+    ["resourceMetadata", { authorization_servers: "https://auth.example.com" }, "authorization_servers: invalid_type", "invalid_resource_metadata"],
+    ["resourceMetadata", { scopes_supported: ["mcp:read", 7] }, "scopes_supported: invalid_type", "invalid_resource_metadata"],
+    [
+      "authorizationServerMetadata",
+      { grant_types_supported: "client_credentials" },
+      "grant_types_supported: invalid_type",
+      "invalid_authorization_server_metadata",
+    ],
+    [
+      "authorizationServerMetadata",
+      { token_endpoint_auth_methods_supported: [null] },
+      "token_endpoint_auth_methods_supported: invalid_type",
+      "invalid_authorization_server_metadata",
+    ],
+  ])("refuses a %s list that is not a list of strings, naming the field (%#)", async (document, override, named, code) => {
+    const mock = install({ [document]: override });
+    const error = await rejection(withClientCredentials({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })(fetch)(mock.resource));
+    expect(error).toMatchObject({ phase: "discovery", code });
+    expect(error.message).toContain(named);
+    expect(mock.requestsTo("token")).toHaveLength(0);
+  });
+
   it("reports metadata without authorization servers", async () => {
     const mock = install({ resourceMetadata: { authorization_servers: [] } });
     const error = await rejection(withClientCredentials({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })(fetch)(mock.resource));

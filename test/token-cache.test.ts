@@ -218,6 +218,61 @@ describe("background refresh", () => {
     vi.useRealTimers();
   });
 
+  it("a waitUntil that throws costs an error event, never the request", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    const mock = install({ tokenLifetimeSeconds: 100 });
+    const { events, onEvent } = collectEvents();
+    const waitUntil = () => {
+      throw new Error("waitUntil called outside a request context");
+    };
+    const authFetch = withClientCredentials({ ...skewed, waitUntil, onEvent })(fetch);
+    await authFetch(mock.resource);
+    at(70_000, start);
+    expect((await authFetch(mock.resource)).status).toBe(200);
+    expect(events.some((e) => e.type === "error" && /waitUntil failed: Error/.test(e.message))).toBe(true);
+    await vi.waitFor(() => expect(mock.tokens).toHaveLength(2)); // the refresh itself went on
+    vi.useRealTimers();
+  });
+
+  it("a background refresh that never ends (a runtime froze it) is given up: callers do not wait on it", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    const mock = install({ tokenLifetimeSeconds: 100 });
+    const authFetch = withClientCredentials({ ...skewed, timeoutMs: 100_000, retries: 0, storeTimeoutMs: 1000 })(fetch);
+    await authFetch(mock.resource);
+    let hung = 0;
+    const hang = () => {
+      hung++;
+      return new Promise<never>(() => {});
+    };
+    server.use(http.post(mock.tokenEndpoint, hang, { once: true })); // the refresh hangs
+    at(61_000, start);
+    await authFetch(mock.resource); // starts the refresh, which never answers
+    await vi.waitFor(() => expect(hung).toBe(1));
+    // Past the last quarter of the window callers wait; the frozen refresh (older than its
+    // attempts: 3 s of store calls + 100 s) would hold them forever, so they start their own.
+    at(61_000 + 104_000, start); // expired by now, too
+    const response = await authFetch(mock.resource);
+    expect(response.status).toBe(200);
+    expect(mock.requestsTo("token")).toHaveLength(2); // the first token, then the caller's own
+    vi.useRealTimers();
+  });
+
+  it("a background refresh also refreshes authorization server metadata past its TTL (the hot path never asks for it)", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    const mock = install({ tokenLifetimeSeconds: 100 });
+    const authFetch = withClientCredentials({ ...skewed, discoveryTtlSeconds: 30 })(fetch);
+    await authFetch(mock.resource);
+    expect(mock.requestsTo("authorization-server-metadata")).toHaveLength(1);
+    at(70_000, start);
+    await authFetch(mock.resource);
+    await vi.waitFor(() => expect(mock.requestsTo("token")).toHaveLength(2));
+    await vi.waitFor(() => expect(mock.requestsTo("authorization-server-metadata")).toHaveLength(2));
+    vi.useRealTimers();
+  });
+
   it("past three quarters of the window callers wait for the new token; an expired token is never sent", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const start = Date.now();

@@ -118,6 +118,34 @@ describe("caller headers on the hot path (a cached token)", () => {
     expect(mock.requests.map((r) => [r.endpoint, r.headers.authorization])).toEqual([["resource", "Bearer mine"]]);
   });
 
+  it("headers given as an iterator or a Map keep every header, and a caller's Authorization in them means hands off", async () => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    // Cold: the first request (a 401, then the retry) keeps them too.
+    await authFetch(mock.resource, { headers: new Headers({ "x-trace": "cold" }).entries() as unknown as HeadersInit });
+    expect(mock.requestsTo("resource").map((r) => r.headers["x-trace"])).toEqual(["cold", "cold"]);
+    const pairs = (): Iterable<[string, string]> => new Headers({ "x-trace": "t", Authorization: "Bearer mine" }).entries();
+    mock.clearRequests();
+    await authFetch(mock.resource, { headers: pairs() as unknown as HeadersInit });
+    expect(mock.requests.map((r) => [r.endpoint, r.headers.authorization, r.headers["x-trace"]])).toEqual([["resource", "Bearer mine", "t"]]);
+    await authFetch(mock.resource, { headers: new Map([["x-trace", "m"]]) as unknown as HeadersInit });
+    const sent = mock.requestsTo("resource").at(-1)!;
+    expect([sent.headers.authorization, sent.headers["x-trace"]]).toEqual([`Bearer ${mock.tokens[0]!.accessToken}`, "m"]);
+  });
+
+  it("a 303 on the hot path keeps headers from a Headers object of another realm", async () => {
+    const mock = install(
+      {},
+      http.post("https://mcp.example.com/mcp/moved", () => new HttpResponse(null, { status: 303, headers: { location: "https://mcp.example.com/mcp/there" } })),
+    );
+    const authFetch = withClientCredentials(options)(fetch);
+    await authFetch(mock.resource);
+    const foreign = { forEach: (callback: (value: string, name: string) => void) => callback("trace-2", "x-trace") } as unknown as Headers;
+    await authFetch("https://mcp.example.com/mcp/moved", { method: "POST", body: "x", headers: foreign });
+    const followed = mock.requestsTo("resource").at(-1)!;
+    expect([followed.method, followed.headers["x-trace"], followed.headers.authorization]).toEqual(["GET", "trace-2", `Bearer ${mock.tokens[0]!.accessToken}`]);
+  });
+
   it("a stream body on a cached token is buffered, so a 401 for a revoked token can still be replayed", async () => {
     const mock = install();
     const authFetch = withClientCredentials(options)(fetch);
