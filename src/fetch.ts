@@ -7,7 +7,7 @@ import { ClientCredentialsError } from "./errors.js";
 import { createHttp, secureUrl } from "./http.js";
 import { resolveOptions } from "./options.js";
 import { buffered, Replayable } from "./replay.js";
-import { authorize, hasAuthorization, type OwnHeaders, ownHeaders, withField } from "./request-init.js";
+import { authorize, hasAuthorization, type OwnHeaders, ownHeaders, unauthorize, withField } from "./request-init.js";
 import { ServerDirectory } from "./server-directory.js";
 import { StoreGuard } from "./stores/guard.js";
 import { publicToken, TokenCache } from "./token-cache.js";
@@ -50,7 +50,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
     const bindings = new BindingRegistry(resolved, http, guard, (binding) => servers.get(binding));
     const tokens = new TokenCache(resolved, http, servers, guard);
 
-    const gates = new ColdGate(resolved.discoveryTtlMs, guard, Math.max(resolved.timeoutMs, 1000), resolved.fingerprint);
+    const gates = new ColdGate(resolved.discoveryTtlMs, guard, resolved.lockTtlMs, resolved.fingerprint);
 
     // The hot path: a URL seen before, a binding known, a fresh token in memory, a body that can
     // be sent twice. No await before `next`, nothing parsed, hashed or copied but the headers.
@@ -85,7 +85,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       return base(route.href, sent).then((response) =>
         response.status < 300
           ? response
-          : settle(new Replayable(route.url, withField(init, "headers", ownHeaders(init.headers))), binding, token, response, manual),
+          : settle(Replayable.of(route.url, withField(init, "headers", unauthorize(sent.headers as OwnHeaders))), binding, token, response, manual),
       );
     }
 

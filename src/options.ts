@@ -47,6 +47,8 @@ export interface ResolvedOptions {
   /** `onEvent` was given: without it, hot paths may skip building event objects at all. */
   readonly observed: boolean;
   readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  /** How long a fleet lock's holder may take before a waiter takes over: `timeoutMs`, at least 1 s. */
+  readonly lockTtlMs: number;
   /** Identifies this configuration (never its credential) in shared-store keys. */
   readonly fingerprint: readonly unknown[];
 }
@@ -101,6 +103,7 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
     store,
     refreshSkewMs: number("refreshSkewSeconds") * 1000,
     timeoutMs: number("timeoutMs"),
+    lockTtlMs: Math.max(number("timeoutMs"), 1000),
     storeTimeoutMs: number("storeTimeoutMs"),
     retries: number("retries"),
     discoveryTtlMs: number("discoveryTtlSeconds") * 1000,

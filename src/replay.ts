@@ -13,6 +13,11 @@ export class Replayable {
     private readonly init: RequestInit,
   ) {}
 
+  /** A request whose body is already reusable; its headers become a copy of our own, whatever their shape or realm. */
+  static of(url: URL, init: RequestInit): Replayable {
+    return new Replayable(url, withField(init, "headers", ownHeaders(init.headers)));
+  }
+
   static async from(input: string | URL | Request, init: RequestInit | undefined): Promise<Replayable> {
     if (input instanceof Request) {
       const request = init ? new Request(input, init) : input;
@@ -21,9 +26,7 @@ export class Replayable {
     }
     const url = new URL(String(input), globalThis.location?.href);
     const body = init?.body;
-    // The caller's headers as a record or pairs of our own: any shape, any realm.
-    const own = withField(init ?? {}, "headers", ownHeaders(init?.headers));
-    return new Replayable(url, body instanceof ReadableStream ? withField(own, "body", (await buffered(body)) as BodyInit) : own);
+    return Replayable.of(url, body instanceof ReadableStream ? withField(init ?? {}, "body", (await buffered(body)) as BodyInit) : (init ?? {}));
   }
 
   get signal(): AbortSignal | null | undefined {
@@ -45,7 +48,7 @@ export class Replayable {
     const method = (this.init.method ?? "GET").toUpperCase();
     const toGet = (status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST");
     if (!toGet) return new Replayable(url, { ...this.init, method });
-    const headers = new Headers(ownHeaders(this.init.headers));
+    const headers = new Headers(this.init.headers); // our own record or pairs (see of())
     for (const name of CONTENT_HEADERS) headers.delete(name);
     return new Replayable(url, { ...this.init, method: "GET", headers, body: null });
   }

@@ -62,6 +62,13 @@ export function authorize(headers: OwnHeaders, value: string): OwnHeaders {
   return headers;
 }
 
+/** The headers as they were before {@link authorize} (which added the last entry). */
+export function unauthorize(headers: OwnHeaders): OwnHeaders {
+  if (Array.isArray(headers)) return headers.slice(0, -1);
+  const { authorization: _added, ...rest } = headers;
+  return rest;
+}
+
 /**
  * `{ ...object, [name]: value }` without the spread: on V8 (Node 20–24) a spread followed by a
  * property costs several times an `Object.assign`, and this runs on every request.

@@ -12,8 +12,6 @@ import { abortable, defined } from "./util.js";
 const MAX_MEMORY_ENTRIES = 10_000;
 /** After a failed background refresh, the token still serving is not refreshed again for this long. */
 const BACKGROUND_RETRY_MS = 5000;
-/** How long a lock holder may take before a waiter takes over; never less than this. */
-const MIN_LOCK_TTL_MS = 1000;
 
 /** A token being obtained for every caller of one key; it stops early once all of them left (a background one never does). */
 interface Flight {
@@ -168,7 +166,7 @@ export class TokenCache {
   #staleMs(waits: boolean): number {
     const { storeTimeoutMs, timeoutMs, retries } = this.#options;
     const attempts = 3 * storeTimeoutMs + (retries + 1) * timeoutMs;
-    return waits ? attempts + 2 * Math.max(timeoutMs, MIN_LOCK_TTL_MS) + retries * MAX_RETRY_AFTER_MS : attempts;
+    return waits ? attempts + 2 * this.#options.lockTtlMs + retries * MAX_RETRY_AFTER_MS : attempts;
   }
 
   async #obtain(binding: Binding, server: Server, key: string, held: StoredToken | undefined, flight: Flight): Promise<StoredToken> {
@@ -191,7 +189,7 @@ export class TokenCache {
     const lock = await this.#guard.key("lock", [key]);
     const turn = await this.#guard.turn(
       lock,
-      Math.max(this.#options.timeoutMs, MIN_LOCK_TTL_MS),
+      this.#options.lockTtlMs,
       () => this.#fromStore(key),
       () => abandoned(flight),
     );

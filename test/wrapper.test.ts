@@ -131,6 +131,14 @@ describe("caller headers on the hot path (a cached token)", () => {
     await authFetch(mock.resource, { headers: new Map([["x-trace", "m"]]) as unknown as HeadersInit });
     const sent = mock.requestsTo("resource").at(-1)!;
     expect([sent.headers.authorization, sent.headers["x-trace"]]).toEqual([`Bearer ${mock.tokens[0]!.accessToken}`, "m"]);
+    // A cached token the resource rejects: the retry (a new token) still carries the iterator's headers.
+    mock.revoke(mock.tokens[0]!.accessToken);
+    mock.clearRequests();
+    await authFetch(mock.resource, { headers: new Headers({ "x-trace": "again" }).entries() as unknown as HeadersInit });
+    expect(mock.requestsTo("resource").map((r) => [r.headers["x-trace"], r.headers.authorization])).toEqual([
+      ["again", `Bearer ${mock.tokens[0]!.accessToken}`],
+      ["again", `Bearer ${mock.tokens[1]!.accessToken}`],
+    ]);
   });
 
   it("a 303 on the hot path keeps headers from a Headers object of another realm", async () => {
