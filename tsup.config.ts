@@ -3,6 +3,7 @@ import { defineConfig } from "tsup";
 const entry = {
   index: "src/index.ts",
   "msw/index": "src/msw/index.ts",
+  adapters: "src/adapters.ts",
   "stores/idb": "src/stores/idb.ts",
   "stores/redis": "src/stores/redis.ts",
   "stores/cloudflare": "src/stores/cloudflare.ts",

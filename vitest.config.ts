@@ -3,7 +3,16 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "test/fleet/**", "test/runtimes/**", "test/portable/**"],
+    exclude: [
+      "**/node_modules/**",
+      "test/e2e/**",
+      "test/fleet/**",
+      "test/runtimes/**",
+      "test/portable/**",
+      "test/frameworks/**",
+      "test/cloudflare-agents/**",
+      "test/better-auth/**",
+    ],
     testTimeout: 15_000,
   },
 });

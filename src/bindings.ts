@@ -130,11 +130,14 @@ export class BindingRegistry {
   }
 
   /** The binding for getToken(): from a URL, or from static options alone. */
-  async forGetToken(resourceUrl: string | URL | undefined): Promise<Binding> {
+  forGetToken(resourceUrl: string | URL | undefined): Promise<Binding>;
+  /** Without discovery (invalidate()): undefined when no binding covers the URL yet. */
+  forGetToken(resourceUrl: string | URL | undefined, discover: false): Promise<Binding | undefined>;
+  async forGetToken(resourceUrl: string | URL | undefined, discover = true): Promise<Binding | undefined> {
     const url = resourceUrl ?? this.#options.boundary;
     if (url !== undefined) {
       const parsed = this.#http.secureUrl(String(url), "config", "resourceUrl");
-      return (await this.find(parsed)) ?? this.bind(parsed, undefined);
+      return (await this.find(parsed)) ?? (discover ? this.bind(parsed, undefined) : undefined);
     }
     if (!hasStaticServer(this.#options)) {
       throw configError("getToken() needs a resourceUrl, or resource/issuer/tokenEndpoint options");

@@ -3,7 +3,7 @@ import { BindingRegistry, type Route } from "./bindings.js";
 import { ColdGate, type Release } from "./cold-gate.js";
 import { type BearerChallenge, bearerChallenge, parseWwwAuthenticate } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
-import { ClientCredentialsError } from "./errors.js";
+import { ClientCredentialsError, withoutQuery } from "./errors.js";
 import { createHttp, secureUrl } from "./http.js";
 import { resolveOptions } from "./options.js";
 import { buffered, Replayable } from "./replay.js";
@@ -27,11 +27,24 @@ export interface AuthenticatedFetch {
   getToken(resourceUrl?: string | URL): Promise<AccessToken>;
   /** Forgets every token and discovery result this instance holds, and deletes the entries it used from a shared store. */
   clearTokens(): Promise<void>;
+  /**
+   * Forgets the token for one resource URL (or the configured resource), here and in a shared
+   * store, and keeps what discovery found: the next request or `getToken()` asks for a new token
+   * and nothing else. With `rejectedToken`, only that token is forgotten; one that already
+   * replaced it stays. For `onUnauthorized`-style hooks of libraries that hold the token themselves.
+   *
+   * @example
+   * await authFetch.invalidate("https://mcp.example.com/mcp", rejected.accessToken);
+   */
+  invalidate(resourceUrl?: string | URL, rejectedToken?: string): Promise<void>;
 }
 
 const MAX_REDIRECTS = 20;
 /** Browsers (pages and workers) answer `redirect: "manual"` with an opaque response. */
 const HIDES_REDIRECTS = /^Mozilla\//.test(globalThis.navigator?.userAgent ?? "");
+/** workerd throws a TypeError for `redirect: "error"`: outside browsers it is sent as "manual" and checked here. */
+const EMULATES_ERROR = !HIDES_REDIRECTS;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /**
  * Fetch middleware for the OAuth 2.0 client_credentials grant (MCP extension SEP-1046).
@@ -58,11 +71,11 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       try {
         if (input instanceof Request) return general(input, init);
         const route = bindings.route(input);
-        if (!route.allowed) return base(input, init);
+        if (!route.allowed) return strict(input, init);
         // Copied once here (a Headers object in the same pass that looks for Authorization), then ours to add to.
         const headers = ownHeaders(init?.headers);
         // Sent with our copy: the caller's may have been a one-shot iterator.
-        if (hasAuthorization(headers)) return base(input, withField(init as RequestInit, "headers", headers));
+        if (hasAuthorization(headers)) return strict(input, withField(init as RequestInit, "headers", headers));
         const binding = bindings.routeBinding(route);
         const token = binding && tokens.peek(binding);
         if (!binding || !token) return general(input, init && withField(init, "headers", headers));
@@ -81,7 +94,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       const redirect = init.redirect ?? "follow";
       const manual = redirect === "follow" && !HIDES_REDIRECTS;
       const sent = withField(init, "headers", authorize(headers, `Bearer ${token.accessToken}`));
-      sent.redirect = manual ? "manual" : redirect;
+      sent.redirect = manual || (redirect === "error" && EMULATES_ERROR) ? "manual" : redirect;
       return base(route.href, sent).then((response) =>
         response.status < 300
           ? response
@@ -91,6 +104,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
 
     /** A hot-path response that is not a plain success: a redirect to follow, or a 401/403 to recover from. */
     async function settle(request: Replayable, binding: Binding, token: StoredToken, response: Response, manual: boolean): Promise<Response> {
+      if (request.redirect === "error") refuseRedirect(request.url.href, response);
       if (manual && response.status < 400) response = await redirected(request, binding, token, response);
       return response.status === 401 || response.status === 403 ? recover(request, binding, token, response) : response;
     }
@@ -100,7 +114,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       const { url, signal } = request;
       // Not ours to authorize: sent as given (a Request is only unpacked, since next takes (url, init)).
       if (!bindings.mayAuthorize(url) || (input instanceof Request && hasAuthorization(ownHeaders(init?.headers ?? input.headers)))) {
-        return base(...request.build(undefined, request.redirect));
+        return strict(...request.build(undefined, request.redirect));
       }
       let binding = await bindings.find(url);
       let gated: Gate = {};
@@ -201,9 +215,18 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       const covered = Boolean(binding && token && isUnderResource(request.url, binding.boundary));
       // Browsers hide redirect targets (opaqueredirect) but drop Authorization across origins themselves.
       if (!covered || !binding || !token || request.redirect !== "follow" || HIDES_REDIRECTS) {
-        return base(...request.build(covered ? token : undefined, request.redirect));
+        return strict(...request.build(covered ? token : undefined, request.redirect));
       }
       return redirected(request, binding, token, await base(...request.build(token, "manual")));
+    }
+
+    /** `next`, with `redirect: "error"` kept on runtimes that reject it (sent as "manual", a redirect refused here). */
+    function strict(input: string | URL, init: RequestInit | undefined): Promise<Response> {
+      if (init?.redirect !== "error" || !EMULATES_ERROR) return base(input, init);
+      return base(input, { ...init, redirect: "manual" }).then((response) => {
+        refuseRedirect(String(input), response);
+        return response;
+      });
     }
 
     /** Follows redirects ourselves, so a token never rides a redirect to another origin or path. */
@@ -226,6 +249,10 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
 
     return Object.assign(authFetch, {
       getToken: async (resourceUrl?: string | URL) => publicToken(await tokens.token(await bindings.forGetToken(resourceUrl))),
+      invalidate: async (resourceUrl?: string | URL, rejectedToken?: string) => {
+        const binding = await bindings.forGetToken(resourceUrl, false);
+        if (binding) await tokens.evict(binding, rejectedToken);
+      },
       clearTokens: async () => {
         gates.clear();
         tokens.clear();
@@ -239,6 +266,17 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
 
 function challengeOf(response: Response): BearerChallenge | undefined {
   return bearerChallenge(parseWwwAuthenticate(response.headers.get("www-authenticate")));
+}
+
+/** What fetch does for `redirect: "error"` (a network error on any redirect status), as our typed error. */
+function refuseRedirect(url: string, response: Response): void {
+  if (!REDIRECT_STATUSES.has(response.status) && response.type !== "opaqueredirect") return;
+  discard(response);
+  throw new ClientCredentialsError("resource", `${withoutQuery(url)} answered HTTP ${response.status} (a redirect) to a request with redirect: "error"`, {
+    code: "unexpected_redirect",
+    status: response.status,
+    url,
+  });
 }
 
 /** Frees a response we will not read. Not awaited: some bodies only settle a cancel once drained. */

@@ -13,6 +13,8 @@ export interface Server {
   tokenEndpoint: URL;
   issuer?: string;
   auth: ClientAuthenticator;
+  /** The metadata's grant_types_supported when it does not list client_credentials: quoted if the server refuses. */
+  grantTypes?: readonly string[];
 }
 
 type Metadata = AuthorizationServerMetadata & { token_endpoint: string };
@@ -67,11 +69,13 @@ export class ServerDirectory {
     }
     if (!issuer) throw configError("no authorization server: set issuer or tokenEndpoint, or let discovery find one");
     const metadata = await this.#metadata(issuer);
-    return this.#ready(
+    const server = this.#ready(
       new URL(metadata.token_endpoint),
       metadata.issuer,
       defined({ methods: metadata.token_endpoint_auth_methods_supported, signingAlgs: metadata.token_endpoint_auth_signing_alg_values_supported }),
     );
+    const grantTypes = metadata.grant_types_supported;
+    return grantTypes && !grantTypes.includes("client_credentials") ? { ...server, grantTypes } : server;
   }
 
   /** The metadata, from the shared store (checked again, as if just fetched) or from the server. */

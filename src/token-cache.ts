@@ -82,12 +82,16 @@ export class TokenCache {
     }
   }
 
-  /** Forgets the token the resource rejected, and only that one (another caller may have replaced it). */
-  async evict(binding: Binding, rejected: string, signal?: AbortSignal | null): Promise<void> {
+  /**
+   * Forgets the token the resource rejected, and only that one (another caller may have replaced
+   * it); with no `rejected`, whatever token the binding has.
+   */
+  async evict(binding: Binding, rejected?: string, signal?: AbortSignal | null): Promise<void> {
     const key = await this.#key(binding, await abortable(this.#servers.get(binding), signal));
-    if (this.#memory.get(key)?.accessToken === rejected) this.#memory.delete(key);
+    const matches = (token: StoredToken | undefined) => token !== undefined && (rejected === undefined || token.accessToken === rejected);
+    if (matches(this.#memory.get(key))) this.#memory.delete(key);
     this.#backoff.delete(key);
-    if ((await this.#fromStore(key, true))?.accessToken === rejected) await this.#guard.delete(key);
+    if (matches(await this.#fromStore(key, true))) await this.#guard.delete(key);
   }
 
   /** Forgets every token and drops in-flight requests' results (the store's copies go with StoreGuard.forget()). */
@@ -210,6 +214,7 @@ export class TokenCache {
           issuer: server.issuer || undefined,
           resource: binding.resource,
           scopes: binding.scopes,
+          grantTypes: server.grantTypes,
         },
         this.#options.emit,
       );

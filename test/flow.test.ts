@@ -219,10 +219,27 @@ describe("authorization server metadata (RFC 8414 / OIDC)", () => {
     expect((await withClientCredentials({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })(fetch)(mock.resource)).status).toBe(200);
   });
 
-  it("refuses a server whose grant_types_supported lacks client_credentials", async () => {
-    const mock = install({ grantTypesSupported: ["authorization_code"] });
+  it("tries the grant once when grant_types_supported lacks client_credentials (RFC 8414: advisory)", async () => {
+    const mock = install({ grantTypesSupported: ["authorization_code", "refresh_token"] });
+    expect((await withClientCredentials({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })(fetch)(mock.resource)).status).toBe(200);
+    expect(mock.requestsTo("token")).toHaveLength(1);
+  });
+
+  it("names what the metadata listed when such a server refuses the grant", async () => {
+    const mock = install({ grantTypesSupported: ["authorization_code", "refresh_token"] });
+    mock.fault("token", { kind: "oauth-error", error: "unsupported_grant_type", description: "grant not enabled" });
     const error = await rejection(withClientCredentials({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })(fetch)(mock.resource));
-    expect(error).toMatchObject({ phase: "discovery", code: "unsupported_grant_type" });
+    expect(error).toMatchObject({ phase: "token", code: "unsupported_grant_type", description: "grant not enabled", status: 400 });
+    expect(error.message).toContain('grant_types_supported ["authorization_code", "refresh_token"] without client_credentials');
+    expect(mock.requestsTo("token")).toHaveLength(1);
+  });
+
+  it("does not blame the metadata when it lists client_credentials", async () => {
+    const mock = install();
+    mock.fault("token", { kind: "oauth-error", error: "unsupported_grant_type" });
+    const error = await rejection(withClientCredentials({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })(fetch)(mock.resource));
+    expect(error).toMatchObject({ phase: "token", code: "unsupported_grant_type" });
+    expect(error.message).not.toContain("grant_types_supported");
   });
 
   it("accepts metadata without grant_types_supported", async () => {

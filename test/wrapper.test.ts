@@ -1,7 +1,7 @@
 import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
-import { withClientCredentials } from "../src/index.js";
-import { CLIENT_ID, CLIENT_SECRET, collectEvents, json, useMockServer } from "./helpers.js";
+import { memoryStore, withClientCredentials } from "../src/index.js";
+import { CLIENT_ID, CLIENT_SECRET, collectEvents, json, rejection, useMockServer } from "./helpers.js";
 
 const { mock: install } = useMockServer();
 const options = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
@@ -263,6 +263,81 @@ describe("tokens never leave their resource", () => {
     expect(response.status).toBe(301);
   });
 
+  describe('redirect: "error" (workerd rejects it: sent as "manual", a redirect becomes our typed error)', () => {
+    const seenModes = () => {
+      const modes: Array<RequestRedirect | undefined> = [];
+      const next = (input: string | URL | Request, init?: RequestInit) => {
+        modes.push(init?.redirect);
+        return fetch(input, init);
+      };
+      return { modes, next };
+    };
+
+    it("a plain answer goes through, on the first call (401, discovery, retry) and on the hot path", async () => {
+      const mock = install();
+      const { modes, next } = seenModes();
+      const authFetch = withClientCredentials(options)(next);
+      expect((await authFetch(mock.resource, { redirect: "error" })).status).toBe(200);
+      expect((await authFetch(mock.resource, { redirect: "error" })).status).toBe(200);
+      expect(mock.requestsTo("resource")).toHaveLength(3);
+      // Only the resource requests carry the caller's mode; none reaches next as "error".
+      expect(modes).not.toContain("error");
+    });
+
+    it.each([301, 302, 303, 307, 308])("a %i from the resource on the hot path rejects with unexpected_redirect", async (status) => {
+      const mock = install({}, redirect("get", "https://mcp.example.com/mcp/moved", status, "https://elsewhere.example.com/"));
+      const authFetch = withClientCredentials(options)(fetch);
+      await authFetch(mock.resource);
+      const error = await rejection(authFetch("https://mcp.example.com/mcp/moved", { redirect: "error" }));
+      expect(error).toMatchObject({ phase: "resource", code: "unexpected_redirect", status, url: "https://mcp.example.com/mcp/moved" });
+    });
+
+    it("a redirect on the first call (no token yet) rejects the same way", async () => {
+      const mock = install(
+        {},
+        http.get("https://mcp.example.com/mcp/first", () => new HttpResponse(null, { status: 302, headers: { location: "/x" } })),
+      );
+      const error = await rejection(withClientCredentials(options)(fetch)("https://mcp.example.com/mcp/first", { redirect: "error" }));
+      expect(error).toMatchObject({ code: "unexpected_redirect", status: 302 });
+      expect(mock.requestsTo("token")).toHaveLength(0);
+    });
+
+    it("a redirect after the retry with a new token rejects the same way", async () => {
+      const mock = install({}, redirect("get", "https://mcp.example.com/mcp/after", 307, "/mcp"));
+      const error = await rejection(withClientCredentials(options)(fetch)("https://mcp.example.com/mcp/after", { redirect: "error" }));
+      expect(error).toMatchObject({ code: "unexpected_redirect", status: 307 });
+      expect(mock.requestsTo("token")).toHaveLength(1);
+    });
+
+    it("requests that are not ours (another origin, a caller's Authorization, a Request) are checked too", async () => {
+      install(
+        {},
+        http.get("https://other.example.com/*", () => new HttpResponse(null, { status: 302, headers: { location: "/" } })),
+      );
+      const authFetch = withClientCredentials(options)(fetch);
+      const url = "https://other.example.com/a?secret=1";
+      for (const call of [
+        () => authFetch(url, { redirect: "error" }),
+        () => authFetch(url, { redirect: "error", headers: { authorization: "Basic eDp5" } }),
+        () => authFetch(new Request(url, { redirect: "error" })),
+      ]) {
+        const error = await rejection(call());
+        expect(error).toMatchObject({ code: "unexpected_redirect", url: "https://other.example.com/a" });
+        expect(error.message).not.toContain("secret");
+      }
+    });
+
+    it("a 304 or a 3xx that is not a redirect status is an answer, as in fetch", async () => {
+      const mock = install(
+        {},
+        http.get("https://mcp.example.com/mcp/cached", () => new HttpResponse(null, { status: 304 })),
+      );
+      const authFetch = withClientCredentials(options)(fetch);
+      await authFetch(mock.resource);
+      expect((await authFetch("https://mcp.example.com/mcp/cached", { redirect: "error" })).status).toBe(304);
+    });
+  });
+
   it("stops after 20 redirects with a typed error", async () => {
     const mock = install({}, redirect("get", "https://mcp.example.com/mcp/loop", 302, "/mcp/loop"));
     const authFetch = withClientCredentials(options)(fetch);
@@ -279,6 +354,68 @@ describe("tokens never leave their resource", () => {
   it("are attached to http on loopback", async () => {
     const mock = install({ resource: "http://127.0.0.1:9/mcp", issuer: "http://localhost:9" });
     expect((await withClientCredentials(options)(fetch)(mock.resource)).status).toBe(200);
+  });
+});
+
+describe("invalidate(resourceUrl, rejectedToken?)", () => {
+  const metadataRequests = (mock: ReturnType<typeof install>) =>
+    mock.requestsTo("resource-metadata").length + mock.requestsTo("authorization-server-metadata").length;
+
+  it("forgets one resource's token and keeps discovery: the next call costs one token request and nothing else", async () => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    await authFetch(mock.resource);
+    const discovery = metadataRequests(mock);
+    await authFetch.invalidate(mock.resource);
+    const response = await authFetch(mock.resource);
+    expect(response.status).toBe(200);
+    expect(mock.requestsTo("token")).toHaveLength(2);
+    expect(metadataRequests(mock)).toBe(discovery);
+    // No 401 first: the request went out with the new token at once.
+    expect(mock.requestsTo("resource").map((r) => r.headers.authorization)).toEqual([
+      undefined,
+      `Bearer ${mock.tokens[0]!.accessToken}`,
+      `Bearer ${mock.tokens[1]!.accessToken}`,
+    ]);
+  });
+
+  it("with a rejected token, forgets only that one: a token that replaced it stays", async () => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    const first = await authFetch.getToken(mock.resource);
+    await authFetch.invalidate(mock.resource, first.accessToken);
+    const second = await authFetch.getToken(mock.resource);
+    expect(second.accessToken).not.toBe(first.accessToken);
+    await authFetch.invalidate(mock.resource, first.accessToken); // late news about the old token
+    expect((await authFetch.getToken(mock.resource)).accessToken).toBe(second.accessToken);
+    expect(mock.requestsTo("token")).toHaveLength(2);
+  });
+
+  it("deletes the token from a shared store, so a new instance on that store does not get it back", async () => {
+    const mock = install();
+    const store = memoryStore();
+    const first = withClientCredentials({ ...options, store })(fetch);
+    const token = await first.getToken(mock.resource);
+    expect((await withClientCredentials({ ...options, store })(fetch).getToken(mock.resource)).accessToken).toBe(token.accessToken);
+    await first.invalidate(mock.resource, token.accessToken);
+    const fresh = await withClientCredentials({ ...options, store })(fetch).getToken(mock.resource);
+    expect(fresh.accessToken).not.toBe(token.accessToken);
+    expect(mock.requestsTo("token")).toHaveLength(2);
+  });
+
+  it("only touches the resource it names", async () => {
+    const mock = install({ resource: "https://mcp.example.com/a" });
+    const authFetch = withClientCredentials(options)(fetch);
+    const token = await authFetch.getToken(mock.resource);
+    await authFetch.invalidate("https://mcp.example.com/b");
+    expect((await authFetch.getToken(mock.resource)).accessToken).toBe(token.accessToken);
+    expect(mock.requestsTo("token")).toHaveLength(1);
+  });
+
+  it("for a URL it never saw, resolves without a request", async () => {
+    const mock = install();
+    await withClientCredentials(options)(fetch).invalidate(mock.resource);
+    expect(mock.requests).toHaveLength(0);
   });
 });
 

@@ -53,8 +53,7 @@ export async function validateAuthorizationServerMetadata(json: unknown, url: UR
   const tokenEndpoint = metadata.token_endpoint;
   if (!tokenEndpoint) throw documentError("authorization server metadata has no token_endpoint", invalid, url);
   http.secureUrl(tokenEndpoint, "discovery", "token_endpoint");
-  if (metadata.grant_types_supported && !metadata.grant_types_supported.includes("client_credentials")) {
-    throw documentError("the authorization server does not support the client_credentials grant (grant_types_supported)", "unsupported_grant_type", url);
-  }
+  // grant_types_supported is advisory (RFC 8414 §2): servers that accept client_credentials
+  // without listing it exist, so the token request is tried and a refusal quotes the list.
   return { ...metadata, token_endpoint: tokenEndpoint };
 }

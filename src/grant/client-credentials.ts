@@ -14,6 +14,8 @@ export interface TokenRequest {
   /** RFC 8707 resource indicator; omitted when undefined. */
   resource?: string;
   scopes: readonly string[];
+  /** The metadata's grant_types_supported, when it does not list client_credentials. */
+  grantTypes?: readonly string[] | undefined;
 }
 
 /** RFC 6749 §4.4: one client_credentials token request, response validated. */
@@ -41,7 +43,7 @@ export async function requestToken(
   const json = parseJson(text);
   const reject = (message: string, fields: ClientCredentialsErrorOptions, error?: string): never => {
     emit(defined({ type: "token-response", tokenEndpoint, status, ok: false, error }));
-    throw new ClientCredentialsError("token", message, { status, url: tokenEndpoint, ...fields });
+    throw new ClientCredentialsError("token", `${message}${unlisted(request.grantTypes)}`, { status, url: tokenEndpoint, ...fields });
   };
 
   const oauth = await validate("error", json);
@@ -73,4 +75,11 @@ export async function requestToken(
 function seconds(value: unknown): number | undefined {
   const number = typeof value === "string" && /^\d{1,10}$/.test(value) ? Number(value) : (value ?? DEFAULT_EXPIRES_IN_SECONDS);
   return typeof number === "number" && number >= 0 && Number.isFinite(number) ? number : undefined;
+}
+
+/** Why a refusal may not be a mistake in our request: the metadata never promised the grant. */
+function unlisted(grantTypes: readonly string[] | undefined): string {
+  if (!grantTypes) return "";
+  const listed = grantTypes.slice(0, 8).map((type) => JSON.stringify(sanitize(type).slice(0, 64)));
+  return `; the authorization server's metadata lists grant_types_supported [${listed.join(", ")}${grantTypes.length > 8 ? ", …" : ""}] without client_credentials`;
 }

@@ -84,6 +84,10 @@ try {
       "dist/index.d.cts",
       "dist/msw/index.js",
       "dist/msw/index.cjs",
+      "dist/adapters.js",
+      "dist/adapters.cjs",
+      "dist/adapters.d.ts",
+      "dist/adapters.d.cts",
       ...["idb", "redis", "cloudflare", "deno"].flatMap((store) => [
         `dist/stores/${store}.js`,
         `dist/stores/${store}.cjs`,
@@ -140,8 +144,8 @@ try {
     return response.json();
   }
 
-  // The same flow for require() and import(): secret, private key, typed error, msw subpath.
-  const flow = (load, loadMsw) => `
+  // The same flow for require() and import(): secret, private key, typed error, msw and adapters subpaths.
+  const flow = (load, loadMsw, loadAdapters) => `
     const assert = (c, m) => { if (!c) throw new Error(m); };
     const { withClientCredentials, ClientCredentialsError } = ${load};
     const env = JSON.parse(process.env.SMOKE);
@@ -156,6 +160,12 @@ try {
     assert((await call(secret)).clientId === "smoke-secret", "secret client");
     const token = await secret.getToken(env.resource);
     assert(typeof token.accessToken === "string" && token.expiresAt > Date.now(), "getToken()");
+    const { authProvider } = ${loadAdapters};
+    const provider = authProvider(secret, env.resource);
+    assert((await provider.token()) === token.accessToken, "authProvider().token() serves the cached token");
+    await provider.onUnauthorized();
+    const renewed = await provider.token();
+    assert(typeof renewed === "string" && renewed !== token.accessToken, "onUnauthorized() makes token() ask for a new token");
     const keyed = withClientCredentials({ clientId: "smoke-key", privateKey: env.pem })(fetch);
     assert((await call(keyed)).clientId === "smoke-key", "private_key_jwt client");
     const wrong = withClientCredentials({ clientId: "smoke-secret", clientSecret: "nope" })(fetch);
@@ -166,7 +176,7 @@ try {
     const mock = createMcpAuthMock({ clients: [{ clientId: "a", clientSecret: "b" }] });
     assert(Array.isArray(mock.handlers) && mock.handlers.length >= 3 && typeof mock.fault === "function", "msw kit");
     const counts = await (await fetch(env.counts)).json();
-    assert(counts.token === 3, "expected 3 token requests, got " + counts.token);
+    assert(counts.token === 4, "expected 4 token requests, got " + counts.token);
     console.log("smoke ok");
   `;
 
@@ -178,15 +188,17 @@ try {
     if (!stdout.includes("smoke ok")) throw Object.assign(new Error("no 'smoke ok'"), { stdout });
   }
 
-  await check("CommonJS: require('mcp-client-credentials') + full token flow (secret, private_key_jwt, typed error), require('…/msw')", () =>
-    smoke(
-      "smoke.cjs",
-      `(async () => {${flow(`require("${pkg.name}")`, `require("${pkg.name}/msw")`)}})().catch((e) => { console.error(e); process.exit(1); });`,
-    ),
+  await check(
+    "CommonJS: require('mcp-client-credentials') + full token flow (secret, private_key_jwt, typed error), require('…/msw'), require('…/adapters')",
+    () =>
+      smoke(
+        "smoke.cjs",
+        `(async () => {${flow(`require("${pkg.name}")`, `require("${pkg.name}/msw")`, `require("${pkg.name}/adapters")`)}})().catch((e) => { console.error(e); process.exit(1); });`,
+      ),
   );
 
-  await check("ESM: import 'mcp-client-credentials' + full token flow, import '…/msw'", () =>
-    smoke("smoke.mjs", flow(`await import("${pkg.name}")`, `await import("${pkg.name}/msw")`)),
+  await check("ESM: import 'mcp-client-credentials' + full token flow, import '…/msw', import '…/adapters'", () =>
+    smoke("smoke.mjs", flow(`await import("${pkg.name}")`, `await import("${pkg.name}/msw")`, `await import("${pkg.name}/adapters")`)),
   );
 
   // Every store subpath loads both ways and exposes its functions; three instances share a sealed memory store.
@@ -257,9 +269,11 @@ try {
       import { redisStore } from "${pkg.name}/stores/redis";
       import { kvStore, durableObjectStore, TokenStoreDurableObject } from "${pkg.name}/stores/cloudflare";
       import { denoKvStore } from "${pkg.name}/stores/deno";
+      import { authProvider, type AuthProvider } from "${pkg.name}/adapters";
       const stores: Array<(...args: never[]) => TokenStore> = [idbStore, redisStore, kvStore, durableObjectStore, denoKvStore, memoryStore];
       const sealed: TokenStore = sealedStore(memoryStore(), new Uint8Array(32));
-      void stores; void sealed; void TokenStoreDurableObject;`;
+      const provider: AuthProvider = authProvider(withClientCredentials({ clientId: "x", clientSecret: "y" })(fetch), "https://mcp.example.com/mcp");
+      void stores; void sealed; void TokenStoreDurableObject; void provider;`;
     const body = (errorImport) => `
       const authFetch = withClientCredentials({ clientId: "x", clientSecret: "y" })(fetch);
       const token: Promise<AccessToken> = authFetch.getToken("https://mcp.example.com/mcp");

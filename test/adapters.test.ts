@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { authProvider } from "../src/adapters.js";
+import { withClientCredentials } from "../src/index.js";
+import { CLIENT_ID, CLIENT_SECRET, rejection, useMockServer } from "./helpers.js";
+
+const { mock: install } = useMockServer();
+const options = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
+
+/** What an SDK v2 transport does with an AuthProvider: token() before each request, onUnauthorized() and one retry after a 401. */
+async function transportCall(provider: ReturnType<typeof authProvider>, url: string): Promise<Response> {
+  const send = async () => {
+    const token = await provider.token();
+    return fetch(url, { method: "POST", headers: token ? { authorization: `Bearer ${token}` } : {}, body: "{}" });
+  };
+  const response = await send();
+  if (response.status !== 401) return response;
+  await provider.onUnauthorized({ response, serverUrl: new URL(url) });
+  return send();
+}
+
+describe("authProvider(authFetch, url): the MCP SDK v2 AuthProvider shape", () => {
+  it("token() discovers from the resource URL and serves the authFetch's cached token", async () => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    const provider = authProvider(authFetch, mock.resource);
+    const token = await provider.token();
+    expect(token).toBe(mock.tokens[0]!.accessToken);
+    expect(await provider.token()).toBe(token);
+    // The provider and the fetch share one cache: a plain call needs no token request either.
+    expect((await authFetch(mock.resource)).status).toBe(200);
+    expect(mock.requestsTo("token")).toHaveLength(1);
+  });
+
+  it("after a 401 for a revoked token, onUnauthorized() makes the retry carry a new token (one token request)", async () => {
+    const mock = install();
+    const provider = authProvider(withClientCredentials(options)(fetch), mock.resource);
+    expect((await transportCall(provider, mock.resource)).status).toBe(200);
+    mock.revoke();
+    expect((await transportCall(provider, mock.resource)).status).toBe(200);
+    expect(mock.requestsTo("token")).toHaveLength(2);
+    expect(mock.requestsTo("resource").map((r) => r.headers.authorization)).toEqual([
+      `Bearer ${mock.tokens[0]!.accessToken}`,
+      `Bearer ${mock.tokens[0]!.accessToken}`,
+      `Bearer ${mock.tokens[1]!.accessToken}`,
+    ]);
+  });
+
+  it("concurrent transports on one authFetch share one token request, and after a revocation one more", async () => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    const providers = Array.from({ length: 10 }, () => authProvider(authFetch, mock.resource));
+    const first = await Promise.all(providers.map((provider) => transportCall(provider, mock.resource)));
+    expect(first.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(mock.requestsTo("token")).toHaveLength(1);
+    mock.revoke();
+    const second = await Promise.all(providers.map((provider) => transportCall(provider, mock.resource)));
+    expect(second.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(mock.requestsTo("token")).toHaveLength(2);
+  });
+
+  it("errors are the package's typed errors, without the secret", async () => {
+    const mock = install();
+    const provider = authProvider(withClientCredentials({ clientId: CLIENT_ID, clientSecret: "wrong" })(fetch), mock.resource);
+    const error = await rejection(provider.token());
+    expect(error).toMatchObject({ phase: "token", code: "invalid_client" });
+    expect(JSON.stringify(error)).not.toContain("wrong");
+  });
+
+  it("holds nothing worth printing", async () => {
+    const mock = install();
+    const provider = authProvider(withClientCredentials(options)(fetch), mock.resource);
+    const token = await provider.token();
+    expect(JSON.stringify(provider)).not.toContain(token);
+    expect(JSON.stringify(provider)).not.toContain(CLIENT_SECRET);
+  });
+});
