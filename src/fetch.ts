@@ -42,8 +42,6 @@ export interface AuthenticatedFetch {
 const MAX_REDIRECTS = 20;
 /** Browsers (pages and workers) answer `redirect: "manual"` with an opaque response. */
 const HIDES_REDIRECTS = /^Mozilla\//.test(globalThis.navigator?.userAgent ?? "");
-/** workerd throws a TypeError for `redirect: "error"`: outside browsers it is sent as "manual" and checked here. */
-const EMULATES_ERROR = !HIDES_REDIRECTS;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /**
@@ -94,9 +92,9 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       const redirect = init.redirect ?? "follow";
       const manual = redirect === "follow" && !HIDES_REDIRECTS;
       const sent = withField(init, "headers", authorize(headers, `Bearer ${token.accessToken}`));
-      sent.redirect = manual || (redirect === "error" && EMULATES_ERROR) ? "manual" : redirect;
+      sent.redirect = manual || redirect === "error" ? "manual" : redirect;
       return base(route.href, sent).then((response) =>
-        response.status < 300
+        response.status < 300 && redirect !== "error"
           ? response
           : settle(Replayable.of(route.url, withField(init, "headers", unauthorize(sent.headers as OwnHeaders))), binding, token, response, manual),
       );
@@ -220,9 +218,12 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       return redirected(request, binding, token, await base(...request.build(token, "manual")));
     }
 
-    /** `next`, with `redirect: "error"` kept on runtimes that reject it (sent as "manual", a redirect refused here). */
+    /**
+     * `next`, with `redirect: "error"` sent as "manual" and a redirect refused here: workerd throws
+     * a TypeError for "error", and one typed error on every runtime is easier to handle than three.
+     */
     function strict(input: string | URL, init: RequestInit | undefined): Promise<Response> {
-      if (init?.redirect !== "error" || !EMULATES_ERROR) return base(input, init);
+      if (init?.redirect !== "error") return base(input, init);
       return base(input, { ...init, redirect: "manual" }).then((response) => {
         refuseRedirect(String(input), response);
         return response;
@@ -270,13 +271,11 @@ function challengeOf(response: Response): BearerChallenge | undefined {
 
 /** What fetch does for `redirect: "error"` (a network error on any redirect status), as our typed error. */
 function refuseRedirect(url: string, response: Response): void {
-  if (!REDIRECT_STATUSES.has(response.status) && response.type !== "opaqueredirect") return;
+  const { status } = response; // 0 in browsers, whose opaque redirects hide it
+  if (!REDIRECT_STATUSES.has(status) && response.type !== "opaqueredirect") return;
   discard(response);
-  throw new ClientCredentialsError("resource", `${withoutQuery(url)} answered HTTP ${response.status} (a redirect) to a request with redirect: "error"`, {
-    code: "unexpected_redirect",
-    status: response.status,
-    url,
-  });
+  const message = `${withoutQuery(url)} redirected, and the request said redirect: "error"`;
+  throw new ClientCredentialsError("resource", message, { code: "unexpected_redirect", status: status || undefined, url });
 }
 
 /** Frees a response we will not read. Not awaited: some bodies only settle a cancel once drained. */

@@ -230,7 +230,7 @@ describe("authorization server metadata (RFC 8414 / OIDC)", () => {
     mock.fault("token", { kind: "oauth-error", error: "unsupported_grant_type", description: "grant not enabled" });
     const error = await rejection(withClientCredentials({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })(fetch)(mock.resource));
     expect(error).toMatchObject({ phase: "token", code: "unsupported_grant_type", description: "grant not enabled", status: 400 });
-    expect(error.message).toContain('grant_types_supported ["authorization_code", "refresh_token"] without client_credentials');
+    expect(error.message).toContain('grant_types_supported ["authorization_code","refresh_token"] without client_credentials');
     expect(mock.requestsTo("token")).toHaveLength(1);
   });
 

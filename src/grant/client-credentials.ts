@@ -79,7 +79,5 @@ function seconds(value: unknown): number | undefined {
 
 /** Why a refusal may not be a mistake in our request: the metadata never promised the grant. */
 function unlisted(grantTypes: readonly string[] | undefined): string {
-  if (!grantTypes) return "";
-  const listed = grantTypes.slice(0, 8).map((type) => JSON.stringify(sanitize(type).slice(0, 64)));
-  return `; the authorization server's metadata lists grant_types_supported [${listed.join(", ")}${grantTypes.length > 8 ? ", …" : ""}] without client_credentials`;
+  return grantTypes ? `; its metadata lists grant_types_supported ${sanitize(JSON.stringify(grantTypes))} without client_credentials` : "";
 }

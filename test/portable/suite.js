@@ -351,6 +351,44 @@ export const tests = [
     },
   },
   {
+    name: "invalidate(url): the next call costs one token request, no discovery and no 401",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "invalidate", clientSecret: "invalidate-secret" }]);
+      const authFetch = t.lib.withClientCredentials({ clientId: "invalidate", clientSecret: "invalidate-secret" })(fetch);
+      await callResource(authFetch, tenant.resource, "invalidate");
+      const first = await authFetch.getToken(tenant.resource);
+      await authFetch.invalidate(tenant.resource, "some-other-token"); // not the one held: kept
+      assertEqual((await authFetch.getToken(tenant.resource)).accessToken, first.accessToken, "a token that was not named stays");
+      await authFetch.invalidate(tenant.resource, first.accessToken);
+      await callResource(authFetch, tenant.resource, "invalidate");
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 2, "token requests");
+      assertEqual(counts.resource, 3, "resource requests (401, ok, ok with the new token at once)");
+      assertEqual(counts.resourceMetadata + counts.authorizationServerMetadata, 2, "metadata requests (discovery kept)");
+      assert((await authFetch.getToken(tenant.resource)).accessToken !== first.accessToken, "a new token");
+    },
+  },
+  {
+    name: 'redirect: "error" (the AI SDK sends it; workerd rejects it): answers pass, a redirect is a typed error',
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "strict", clientSecret: "strict-secret" }]);
+      const authFetch = t.lib.withClientCredentials({ clientId: "strict", clientSecret: "strict-secret" })(fetch);
+      const strict = (url) => authFetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: MCP_BODY, redirect: "error" });
+      for (const step of ["first call (401, discovery, retry)", "cached token"]) {
+        const response = await strict(tenant.resource);
+        assertEqual(response.status, 200, `status on the ${step}`);
+        assertEqual((await response.json()).body, MCP_BODY, `body on the ${step}`);
+      }
+      await tenant.fault("resource", { kind: "status", status: 302, headers: { location: `${t.echoUrl}/echo/elsewhere` } });
+      const error = await rejects(strict(tenant.resource), "a 302 with redirect: error");
+      assert(error instanceof t.lib.ClientCredentialsError, `ClientCredentialsError expected, got ${describeError(error)}`);
+      assertEqual(error.code, "unexpected_redirect", "code");
+      assertEqual(error.phase, "resource", "phase");
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests");
+    },
+  },
+  {
     name: "origin guard: other origins and paths never see the token; a caller's own Authorization passes through",
     async fn(t) {
       const tenant = await t.tenant([{ clientId: "guard", clientSecret: "guard-secret" }]);
