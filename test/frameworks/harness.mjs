@@ -1,0 +1,119 @@
+// The tiny harness the framework tests run under. Each *.test.mjs runs in its own process (Node 22
+// for frameworks that require it), spawned by run.mjs with FRAMEWORK_STACK describing the servers
+// and this framework's own clients; the authorization server stays in the runner, which answers
+// "how many tokens did this client get" on a loopback stats URL.
+import { spawn } from "node:child_process";
+import { copyFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "../..");
+
+/** @type {{ mcpUrl: string, statsUrl: string, tokenEndpoint: string, secret: { clientId: string, clientSecret: string }, jwt: { clientId: string, privateKey: string } }} */
+export const stack = JSON.parse(process.env.FRAMEWORK_STACK ?? "null");
+
+const tests = [];
+
+/** Registers a test; `run()` runs them in order. */
+export function test(name, fn) {
+  tests.push({ name, fn });
+}
+
+/** Runs the tests and prints one `@@result {json}` line each, which run.mjs reads. */
+export async function run() {
+  if (!stack) {
+    console.error("run these tests with: node test/frameworks/run.mjs");
+    process.exit(2);
+  }
+  let failed = 0;
+  for (const { name, fn } of tests) {
+    try {
+      await fn();
+      console.log(`@@result ${JSON.stringify({ name, ok: true })}`);
+    } catch (error) {
+      failed += 1;
+      const message = error?.stack ?? String(error);
+      console.log(`@@result ${JSON.stringify({ name, ok: false, error: message })}`);
+    }
+  }
+  // Frameworks keep sockets and timers alive after close(); the verdict is in.
+  process.exit(failed > 0 ? 1 : 0);
+}
+
+/** Successful token requests the authorization server has answered for this client so far. */
+export async function tokenRequests(clientId) {
+  const response = await fetch(`${stack.statsUrl}/grants?client_id=${encodeURIComponent(clientId)}`);
+  if (!response.ok) throw new Error(`stats server: HTTP ${response.status}`);
+  return (await response.json()).count;
+}
+
+/**
+ * A fetch that records what passes through it (URL, redirect mode, whether it carried an
+ * Authorization header, the status): put it under authFetch to see what went to the network,
+ * or in front of authFetch to see what the framework asked for. Never records header values.
+ */
+export function recordingFetch(next = fetch) {
+  const calls = [];
+  const recording = async (input, init) => {
+    const request = input instanceof Request ? input : undefined;
+    const call = {
+      url: request ? request.url : String(input),
+      redirect: init?.redirect ?? request?.redirect,
+      authorized: new Headers(init?.headers ?? request?.headers).has("authorization"),
+    };
+    calls.push(call);
+    const response = await next(input, init);
+    call.status = response.status;
+    return response;
+  };
+  recording.calls = calls;
+  return recording;
+}
+
+/** Credentials as withClientCredentials options. */
+export function options(kind) {
+  return kind === "jwt" ? { clientId: stack.jwt.clientId, privateKey: stack.jwt.privateKey } : { ...stack.secret };
+}
+
+/**
+ * Runs examples/<name>.mjs unchanged with the given environment, in this Node. The frameworks are
+ * installed only in test/frameworks/node_modules, and ESM ignores NODE_PATH, so a byte-for-byte
+ * copy runs from test/frameworks/node_modules/.examples/: bare imports resolve from there
+ * (frameworks, and mcp-client-credentials, which run.mjs links to the repository's build).
+ */
+export function runExample(name, env) {
+  const dir = path.join(HERE, "node_modules", ".examples");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.mjs`);
+  copyFileSync(path.join(ROOT, "examples", `${name}.mjs`), file);
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("MCP_") && key !== "FRAMEWORK_STACK"));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file], {
+      cwd: ROOT,
+      env: { ...inherited, MCP_SERVER_URL: stack.mcpUrl, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: signal ? signal : code, stdout, stderr });
+    });
+  });
+}
+
+/** The env for an example: private key or client secret. */
+export function exampleEnv(kind) {
+  return kind === "jwt"
+    ? { MCP_CLIENT_ID: stack.jwt.clientId, MCP_PRIVATE_KEY: stack.jwt.privateKey }
+    : { MCP_CLIENT_ID: stack.secret.clientId, MCP_CLIENT_SECRET: stack.secret.clientSecret };
+}
