@@ -3,10 +3,17 @@
  * so a failing `expectTypeOf` or an unused `@ts-expect-error` fails the build; the vitest
  * cases only make the file show up in the test report.
  */
+
+import type {
+  AuthProvider as SdkV2AuthProvider,
+  Middleware as SdkV2Middleware,
+  StreamableHTTPClientTransportOptions as SdkV2TransportOptions,
+} from "@modelcontextprotocol/client";
 import { applyMiddlewares, type Middleware } from "@modelcontextprotocol/sdk/client/middleware.js";
 import type { StreamableHTTPClientTransportOptions } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { FetchLike as SdkFetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { describe, expectTypeOf, it } from "vitest";
+import { type AuthProvider, authProvider } from "../src/adapters.js";
 import {
   type AccessToken,
   type AuthenticatedFetch,
@@ -156,3 +163,24 @@ export function rejectedOptions(key: CryptoKey): void {
   // @ts-expect-error getToken takes a URL, not options
   void authFetch.getToken({ resource: "https://mcp.example.com" });
 }
+
+describe("MCP SDK v2 (@modelcontextprotocol/client 2.x)", () => {
+  it("authFetch is a v2 transport fetch and the middleware a v2 Middleware", () => {
+    expectTypeOf(authFetch).toExtend<NonNullable<SdkV2TransportOptions["fetch"]>>();
+    expectTypeOf(middleware).toExtend<SdkV2Middleware>();
+  });
+
+  it("authProvider() is a v2 AuthProvider, accepted as a transport's authProvider", () => {
+    const provider = authProvider(authFetch, "https://mcp.example.com/mcp");
+    expectTypeOf(provider).toEqualTypeOf<AuthProvider>();
+    expectTypeOf(provider).toExtend<SdkV2AuthProvider>();
+    expectTypeOf(provider).toExtend<NonNullable<SdkV2TransportOptions["authProvider"]>>();
+    expectTypeOf(authProvider).toBeCallableWith(authFetch, new URL("https://mcp.example.com/mcp"));
+  });
+
+  it("invalidate() takes a URL and optionally the rejected token", () => {
+    expectTypeOf(authFetch.invalidate).toBeCallableWith("https://mcp.example.com/mcp");
+    expectTypeOf(authFetch.invalidate).toBeCallableWith(new URL("https://mcp.example.com/mcp"), "token");
+    expectTypeOf(authFetch.invalidate).returns.toEqualTypeOf<Promise<void>>();
+  });
+});
