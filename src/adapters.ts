@@ -37,16 +37,31 @@ export interface AuthProvider {
  * const transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: authProvider(authFetch, url) });
  */
 export function authProvider(authFetch: AuthenticatedFetch, resourceUrl: string | URL): AuthProvider {
-  // The token handed out last: the one a 401 most likely refused. Forgetting only that one
-  // keeps a token another caller already got in its place.
+  // The token handed out last (the one a 401 most likely refused), and to how many requests.
   let last: string | undefined;
+  let uses = 0;
+  // A 401 does not say which token it refused. After this provider drops a token, a 401 from
+  // a request still in flight with it is not news: the replacement stays. Such 401s come at
+  // most once per request that took the dropped token, and only while requests can be in flight.
+  let dropped: { token: string; at: number; inFlight: number } | undefined;
   return {
     async token() {
-      last = (await authFetch.getToken(resourceUrl)).accessToken;
-      return last;
+      const { accessToken } = await authFetch.getToken(resourceUrl);
+      uses = accessToken === last ? uses + 1 : 1;
+      last = accessToken;
+      return accessToken;
     },
     async onUnauthorized() {
+      const now = Date.now();
+      if (dropped && last !== dropped.token && dropped.inFlight > 0 && now - dropped.at < IN_FLIGHT_MS) {
+        dropped.inFlight--;
+        return;
+      }
+      if (last !== undefined) dropped = { token: last, at: now, inFlight: uses - 1 };
       await authFetch.invalidate(resourceUrl, last);
     },
   };
 }
+
+/** How long a request sent with a dropped token may still answer: the MCP SDK's default request timeout. */
+const IN_FLIGHT_MS = 60_000;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { authProvider } from "../src/adapters.js";
 import { withClientCredentials } from "../src/index.js";
 import { CLIENT_ID, CLIENT_SECRET, rejection, useMockServer } from "./helpers.js";
@@ -56,6 +56,50 @@ describe("authProvider(authFetch, url): the MCP SDK v2 AuthProvider shape", () =
     const second = await Promise.all(providers.map((provider) => transportCall(provider, mock.resource)));
     expect(second.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(mock.requestsTo("token")).toHaveLength(2);
+  });
+
+  describe("a 401 does not say which token it refused", () => {
+    /** Two requests take token A; A is revoked; one 401 is handled (A → B) before the other's arrives. */
+    async function lateUnauthorized() {
+      const mock = install();
+      const provider = authProvider(withClientCredentials(options)(fetch), mock.resource);
+      const a = await provider.token();
+      await provider.token(); // a second request in flight with A
+      mock.revoke(a);
+      await provider.onUnauthorized();
+      const b = await provider.token(); // the first request's retry
+      expect(b).not.toBe(a);
+      return { mock, provider, b };
+    }
+
+    it("a late 401 from a request still in flight with the dropped token keeps the replacement", async () => {
+      const { mock, provider, b } = await lateUnauthorized();
+      await provider.onUnauthorized(); // the second request's 401, for A
+      expect(await provider.token()).toBe(b);
+      expect(mock.requestsTo("token")).toHaveLength(2);
+    });
+
+    it("once every request that took the dropped token has answered, a 401 drops the replacement", async () => {
+      const { mock, provider, b } = await lateUnauthorized();
+      await provider.onUnauthorized(); // the second request's 401, for A
+      mock.revoke(b);
+      await provider.onUnauthorized(); // no request with A is left: this one refused B
+      const c = await provider.token();
+      expect(c).not.toBe(b);
+      expect(mock.requestsTo("token")).toHaveLength(3);
+    });
+
+    it("a minute after the drop (the SDK's request timeout), a 401 drops the replacement", async () => {
+      const { mock, provider, b } = await lateUnauthorized();
+      vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 60_000 });
+      try {
+        await provider.onUnauthorized();
+        expect(await provider.token()).not.toBe(b);
+      } finally {
+        vi.useRealTimers();
+      }
+      expect(mock.requestsTo("token")).toHaveLength(3);
+    });
   });
 
   it("errors are the package's typed errors, without the secret", async () => {
