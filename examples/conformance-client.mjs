@@ -1,18 +1,23 @@
 #!/usr/bin/env node
-// MCP conformance-suite client for mcp-client-credentials (SEP-1046 client credentials).
+// MCP conformance-suite client for mcp-client-credentials (SEP-1046 client credentials), on the
+// MCP TypeScript SDK v2 client (@modelcontextprotocol/client).
 //
 //   npx conformance client --command "node examples/conformance-client.mjs" --scenario auth/client-credentials-jwt
+//   npx conformance client --command "node examples/conformance-client.mjs" --scenario auth/client-credentials-jwt --spec-version 2026-07-28 --force
 //
-// The runner sets MCP_CONFORMANCE_SCENARIO and MCP_CONFORMANCE_CONTEXT (JSON: client_id +
-// client_secret, or client_id + private_key_pem + signing_algorithm) and appends the MCP
-// server URL as the last argument. This client runs a whole MCP session through the package:
-// initialize (+ notifications/initialized), tools/list, and tools/call when there are tools.
+// The runner sets MCP_CONFORMANCE_SCENARIO, MCP_CONFORMANCE_PROTOCOL_VERSION (the wire version its
+// MCP server speaks: 2025-11-25 unless --spec-version or the scenario says otherwise) and
+// MCP_CONFORMANCE_CONTEXT (JSON: client_id + client_secret, or client_id + private_key_pem +
+// signing_algorithm; sometimes issuer), and appends the MCP server URL as the last argument.
+// This client runs a whole MCP session through the package: the handshake (initialize, or
+// server/discover when pinned to 2026-07-28), tools/list, and tools/call when there are tools.
 // Exit code 0 on success, 1 when the package refuses (e.g. a metadata mismatch) or fails.
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { ClientCredentialsError, withClientCredentials } from "mcp-client-credentials";
 
+const MODERN = "2026-07-28";
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? "(none)";
+const wireVersion = process.env.MCP_CONFORMANCE_PROTOCOL_VERSION ?? "2025-11-25";
 const serverUrl = process.argv.at(-1);
 const log = (...parts) => console.error(`[conformance-client] ${parts.join(" ")}`);
 
@@ -39,7 +44,7 @@ async function main() {
   if (!serverUrl || !/^https?:\/\//.test(serverUrl)) throw new Error(`expected the server URL as the last argument, got ${JSON.stringify(serverUrl)}`);
   const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT || "{}");
   const { kind, options } = credentialsFrom(context);
-  log(`scenario ${scenario}, server ${serverUrl}, credentials: ${kind}`);
+  log(`scenario ${scenario}, wire version ${wireVersion}, server ${serverUrl}, credentials: ${kind}`);
 
   const authFetch = withClientCredentials({
     ...options,
@@ -51,9 +56,12 @@ async function main() {
     },
   })(fetch);
 
-  const client = new Client({ name: "mcp-client-credentials-conformance", version: "1.0.0" });
+  // Pinned when the runner's server speaks 2026-07-28 (no silent fallback to the 2025 handshake);
+  // otherwise the plain 2025 handshake, byte-identical to a client without negotiation.
+  const mode = wireVersion === MODERN ? { pin: MODERN } : "legacy";
+  const client = new Client({ name: "mcp-client-credentials-conformance", version: "1.0.0" }, { versionNegotiation: { mode } });
   await client.connect(new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: authFetch }));
-  log("initialized");
+  log(`connected, protocol ${client.getNegotiatedProtocolVersion()}`);
   try {
     const { tools } = await client.listTools();
     log(`tools/list: ${tools.map((tool) => tool.name).join(", ") || "(none)"}`);
@@ -70,8 +78,10 @@ async function main() {
 main().then(
   () => process.exit(0),
   (error) => {
-    if (error instanceof ClientCredentialsError) {
-      log(`refused: ClientCredentialsError phase=${error.phase} code=${error.code ?? "-"} status=${error.status ?? "-"}: ${error.message}`);
+    // The package's own refusal, also when the SDK wrapped it (cause) on its way out of connect().
+    const refusal = error instanceof ClientCredentialsError ? error : error?.cause instanceof ClientCredentialsError ? error.cause : undefined;
+    if (refusal) {
+      log(`refused: ClientCredentialsError phase=${refusal.phase} code=${refusal.code ?? "-"} status=${refusal.status ?? "-"}: ${refusal.message}`);
     } else {
       log(`failed: ${error?.stack ?? error}`);
     }
