@@ -1,5 +1,5 @@
-// Runs the README's per-runtime examples (test/runtimes/examples/*.js) verbatim, each in its own
-// runtime, against the loopback server: the README only shows code that ran here.
+// Runs the per-runtime examples (test/runtimes/examples/*.js, shown verbatim in docs/runtimes.md),
+// each in its own runtime, against the loopback server: the docs only show code that ran here.
 //   node test/runtimes/examples.mjs '{"baseUrl":"…","echoUrl":"…"}'
 // Each example imports "mcp-client-credentials" by name: Node, Bun and Deno resolve it through
 // package.json self-reference, esbuild bundles it like wrangler / Vercel / a web bundler would.
@@ -66,15 +66,16 @@ const EXAMPLE_FILES = ["cloudflare-worker.js", "cloudflare-durable-object.js", "
 
 const examples = [
   {
-    name: "the README shows every example file verbatim",
+    name: "docs/runtimes.md shows every example file verbatim",
     async fn() {
-      const readme = await readFile(path.join(ROOT, "README.md"), "utf8");
+      // The per-runtime examples moved from the README to docs/runtimes.md (test/docs.test.ts checks the other direction).
+      const page = await readFile(path.join(ROOT, "docs", "runtimes.md"), "utf8");
       const missing = [];
       for (const file of EXAMPLE_FILES) {
         const code = (await readFile(path.join(EXAMPLES, file), "utf8")).trim();
-        if (!readme.includes(code)) missing.push(file);
+        if (!page.includes(code)) missing.push(file);
       }
-      assert(missing.length === 0, `not in README.md verbatim: ${missing.join(", ")}`);
+      assert(missing.length === 0, `not in docs/runtimes.md verbatim: ${missing.join(", ")}`);
     },
   },
   {
