@@ -24,7 +24,7 @@ export default withClientCredentials({ clientId: "a", clientSecret: "b" })(fetch
     // What a secret client loads by its first token: the initial load plus the zod/mini chunk
     // (imported with the first document to validate); only jose stays out.
     name: "client secret (all it ever loads)",
-    budget: 18_500,
+    budget: 18_700,
     all: true,
     exclude: /^jwt-/,
     source: `import { withClientCredentials } from "mcp-client-credentials";
@@ -39,9 +39,10 @@ export default withClientCredentials({ clientId: "a", clientSecret: "b" })(fetch
 export default withClientCredentials({ clientId: "a", clientSecret: "b" })(fetch);`,
   },
   {
-    // Issue 8's target was 24,000; invalidate(), redirect: "error" and the grant-types note added ~250 B.
+    // Issue 8's target was 24,000 (23,835 then); invalidate(), redirect: "error", getToken()
+    // with a challenge and the grant-types note added ~400 B.
     name: "private key (all chunks)",
-    budget: 24_200,
+    budget: 24_400,
     all: true,
     source: `import { withClientCredentials } from "mcp-client-credentials";
 export default withClientCredentials({ clientId: "a", privateKey: "k" })(fetch);`,

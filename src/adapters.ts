@@ -1,3 +1,4 @@
+import { isClientCredentialsError } from "./errors.js";
 import type { AuthenticatedFetch } from "./fetch.js";
 
 /**
@@ -37,31 +38,53 @@ export interface AuthProvider {
  * const transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: authProvider(authFetch, url) });
  */
 export function authProvider(authFetch: AuthenticatedFetch, resourceUrl: string | URL): AuthProvider {
-  // The token handed out last (the one a 401 most likely refused), and to how many requests.
+  // A 401 does not say which token it refused. Tokens this provider handed out lately, and to
+  // how many requests: a 401 is blamed on an older one while any of its requests may still be
+  // answering, else on the latest (which is then dropped).
+  const recent = new Map<string, { requests: number; at: number }>();
   let last: string | undefined;
-  let uses = 0;
-  // A 401 does not say which token it refused. After this provider drops a token, a 401 from
-  // a request still in flight with it is not news: the replacement stays. Such 401s come at
-  // most once per request that took the dropped token, and only while requests can be in flight.
-  let dropped: { token: string; at: number; inFlight: number } | undefined;
+  // The last 401's challenge, for the next token(): discovery may need its resource_metadata.
+  let challenge: string | undefined;
+
+  const forget = (now: number) => {
+    for (const [token, { at }] of recent) if (now - at >= IN_FLIGHT_MS) recent.delete(token);
+  };
+
   return {
     async token() {
-      const { accessToken } = await authFetch.getToken(resourceUrl);
-      uses = accessToken === last ? uses + 1 : 1;
+      const wwwAuthenticate = challenge;
+      challenge = undefined;
+      let accessToken: string;
+      try {
+        ({ accessToken } = await authFetch.getToken(resourceUrl, { wwwAuthenticate }));
+      } catch (error) {
+        // Metadata named only in a 401's challenge: go without a token once, to be shown it.
+        if (!wwwAuthenticate && isClientCredentialsError(error) && error.code === "resource_metadata_not_found") return undefined;
+        throw error;
+      }
+      const now = Date.now();
+      forget(now);
+      const seen = recent.get(accessToken);
+      recent.set(accessToken, { requests: (seen?.requests ?? 0) + 1, at: now });
       last = accessToken;
       return accessToken;
     },
-    async onUnauthorized() {
-      const now = Date.now();
-      if (dropped && last !== dropped.token && dropped.inFlight > 0 && now - dropped.at < IN_FLIGHT_MS) {
-        dropped.inFlight--;
-        return;
-      }
-      if (last !== undefined) dropped = { token: last, at: now, inFlight: uses - 1 };
-      await authFetch.invalidate(resourceUrl, last);
+    async onUnauthorized(context) {
+      challenge = context?.response?.headers.get("www-authenticate") ?? undefined;
+      forget(Date.now());
+      let blamed = last;
+      for (const [token, { requests }] of recent) if (token !== last && requests > 0) blamed = token;
+      if (blamed === undefined) return; // nothing handed out: token() goes on from the challenge
+      const entry = recent.get(blamed);
+      if (entry) entry.requests--;
+      // For an older token this is usually a no-op: the cache has already moved past it.
+      await authFetch.invalidate(resourceUrl, blamed);
     },
   };
 }
 
-/** How long a request sent with a dropped token may still answer: the MCP SDK's default request timeout. */
-const IN_FLIGHT_MS = 60_000;
+/**
+ * How long after a token was last handed out a 401 may still be for it. A server refuses a token
+ * before doing any work, so the answer comes within a round trip of the request.
+ */
+const IN_FLIGHT_MS = 5_000;

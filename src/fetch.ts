@@ -3,14 +3,16 @@ import { BindingRegistry, type Route } from "./bindings.js";
 import { ColdGate, type Release } from "./cold-gate.js";
 import { type BearerChallenge, bearerChallenge, parseWwwAuthenticate } from "./discovery/challenge.js";
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
-import { ClientCredentialsError, withoutQuery } from "./errors.js";
+import { ClientCredentialsError } from "./errors.js";
 import { createHttp, secureUrl } from "./http.js";
 import { resolveOptions } from "./options.js";
+import { discard, HIDES_REDIRECTS, MAX_REDIRECTS, refuseRedirect } from "./redirects.js";
 import { buffered, Replayable } from "./replay.js";
 import { authorize, hasAuthorization, type OwnHeaders, ownHeaders, unauthorize, withField } from "./request-init.js";
 import { ServerDirectory } from "./server-directory.js";
+import { publicToken } from "./stored-token.js";
 import { StoreGuard } from "./stores/guard.js";
-import { publicToken, TokenCache } from "./token-cache.js";
+import { TokenCache } from "./token-cache.js";
 import type { AccessToken, ClientCredentialsOptions, FetchLike, StoredToken } from "./types.js";
 import { abortable, deadline, defined } from "./util.js";
 
@@ -23,8 +25,16 @@ interface Gate {
 /** A `fetch` that authenticates to OAuth-protected MCP servers, plus token helpers. */
 export interface AuthenticatedFetch {
   (input: string | URL | Request, init?: RequestInit): Promise<Response>;
-  /** A valid token for a resource URL (or the configured resource), for CLIs and custom transports. */
-  getToken(resourceUrl?: string | URL): Promise<AccessToken>;
+  /**
+   * A valid token for a resource URL (or the configured resource), for CLIs and custom transports.
+   * Discovery starts at the URL's well-known resource metadata; a transport that got a 401 passes
+   * its `WWW-Authenticate` header, so discovery follows the challenge as a request's 401 would
+   * (its `resource_metadata`, and its `scope` unless `scope` is configured).
+   *
+   * @example
+   * const { accessToken } = await authFetch.getToken(url, { wwwAuthenticate: response.headers.get("www-authenticate") });
+   */
+  getToken(resourceUrl?: string | URL, options?: GetTokenOptions): Promise<AccessToken>;
   /** Forgets every token and discovery result this instance holds, and deletes the entries it used from a shared store. */
   clearTokens(): Promise<void>;
   /**
@@ -39,10 +49,10 @@ export interface AuthenticatedFetch {
   invalidate(resourceUrl?: string | URL, rejectedToken?: string): Promise<void>;
 }
 
-const MAX_REDIRECTS = 20;
-/** Browsers (pages and workers) answer `redirect: "manual"` with an opaque response. */
-const HIDES_REDIRECTS = /^Mozilla\//.test(globalThis.navigator?.userAgent ?? "");
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+export interface GetTokenOptions {
+  /** The `WWW-Authenticate` header of the resource's 401, if there was one. */
+  wwwAuthenticate?: string | null | undefined;
+}
 
 /**
  * Fetch middleware for the OAuth 2.0 client_credentials grant (MCP extension SEP-1046).
@@ -94,7 +104,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       const sent = withField(init, "headers", authorize(headers, `Bearer ${token.accessToken}`));
       sent.redirect = manual || redirect === "error" ? "manual" : redirect;
       return base(route.href, sent).then((response) =>
-        response.status < 300 && redirect !== "error"
+        response.status < 300 && (redirect !== "error" || response.type !== "opaqueredirect")
           ? response
           : settle(Replayable.of(route.url, withField(init, "headers", unauthorize(sent.headers as OwnHeaders))), binding, token, response, manual),
       );
@@ -184,8 +194,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         secureUrl(url.href, "resource", "protected resource URL", resolved.allowInsecureRequests);
         discard(response);
         if (binding && token) await tokens.evict(binding, token.accessToken, signal);
-        binding = await bindings.bind(url, challenge, signal);
-        if (challenge?.scope && !resolved.scopeConfigured) binding = await bindings.widen(binding, challenge.scope);
+        binding = await challenged(url, challenge, signal);
         progress?.("bound");
         token = await tokens.token(binding, signal);
         progress?.("token");
@@ -206,6 +215,12 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         }
       }
       return response;
+    }
+
+    /** The binding a 401's challenge leads to (its metadata; its scope, unless scopes are configured). */
+    async function challenged(url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
+      const binding = await bindings.bind(url, challenge, signal);
+      return challenge?.scope && !resolved.scopeConfigured ? bindings.widen(binding, challenge.scope) : binding;
     }
 
     /** Sends with the token only where the binding covers the URL, following redirects hop by hop. */
@@ -249,7 +264,14 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
     }
 
     return Object.assign(authFetch, {
-      getToken: async (resourceUrl?: string | URL) => publicToken(await tokens.token(await bindings.forGetToken(resourceUrl))),
+      getToken: async (resourceUrl?: string | URL, options?: GetTokenOptions) => {
+        const challenge = options?.wwwAuthenticate ? bearerChallenge(parseWwwAuthenticate(options.wwwAuthenticate)) : undefined;
+        const binding =
+          challenge && resourceUrl !== undefined
+            ? await challenged(secureUrl(String(resourceUrl), "config", "resourceUrl", resolved.allowInsecureRequests), challenge)
+            : await bindings.forGetToken(resourceUrl);
+        return publicToken(await tokens.token(binding));
+      },
       invalidate: async (resourceUrl?: string | URL, rejectedToken?: string) => {
         const binding = await bindings.forGetToken(resourceUrl, false);
         if (binding) await tokens.evict(binding, rejectedToken);
@@ -267,18 +289,4 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
 
 function challengeOf(response: Response): BearerChallenge | undefined {
   return bearerChallenge(parseWwwAuthenticate(response.headers.get("www-authenticate")));
-}
-
-/** What fetch does for `redirect: "error"` (a network error on any redirect status), as our typed error. */
-function refuseRedirect(url: string, response: Response): void {
-  const { status } = response; // 0 in browsers, whose opaque redirects hide it
-  if (!REDIRECT_STATUSES.has(status) && response.type !== "opaqueredirect") return;
-  discard(response);
-  const message = `${withoutQuery(url)} redirected, and the request said redirect: "error"`;
-  throw new ClientCredentialsError("resource", message, { code: "unexpected_redirect", status: status || undefined, url });
-}
-
-/** Frees a response we will not read. Not awaited: some bodies only settle a cancel once drained. */
-function discard(response: Response): void {
-  response.body?.cancel().catch(() => {});
 }

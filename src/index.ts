@@ -1,6 +1,6 @@
 export { type BearerChallenge, bearerChallenge, type Challenge, parseWwwAuthenticate } from "./discovery/challenge.js";
 export { ClientCredentialsError, type ClientCredentialsErrorOptions, type ClientCredentialsPhase, isClientCredentialsError } from "./errors.js";
-export { type AuthenticatedFetch, withClientCredentials } from "./fetch.js";
+export { type AuthenticatedFetch, type GetTokenOptions, withClientCredentials } from "./fetch.js";
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
 export { type SealingKey, sealedStore } from "./stores/sealed.js";
 export type {

@@ -20,9 +20,11 @@ export class Replayable {
 
   static async from(input: string | URL | Request, init: RequestInit | undefined): Promise<Replayable> {
     if (input instanceof Request) {
-      const request = init ? new Request(input, init) : input;
+      // workerd's Request constructor refuses redirect: "error"; it is kept on our side instead.
+      const redirect = init?.redirect;
+      const request = init ? new Request(input, redirect === "error" ? { ...init, redirect: "manual" } : init) : input;
       const body = request.body ? await request.arrayBuffer() : null;
-      return new Replayable(new URL(request.url), { ...initOf(request), body });
+      return new Replayable(new URL(request.url), { ...initOf(request), body, redirect: redirect ?? request.redirect });
     }
     const url = new URL(String(input), globalThis.location?.href);
     const body = init?.body;

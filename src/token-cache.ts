@@ -3,10 +3,10 @@ import { ClientCredentialsError } from "./errors.js";
 import { requestToken } from "./grant/client-credentials.js";
 import { type Http, MAX_RETRY_AFTER_MS } from "./http.js";
 import type { ResolvedOptions } from "./options.js";
-import { isHeaderSafeToken } from "./schemas.js";
 import type { Server, ServerDirectory } from "./server-directory.js";
+import { restoreToken } from "./stored-token.js";
 import type { StoreGuard } from "./stores/guard.js";
-import type { AccessToken, StoredToken } from "./types.js";
+import type { StoredToken } from "./types.js";
 import { abortable, defined } from "./util.js";
 
 const MAX_MEMORY_ENTRIES = 10_000;
@@ -82,16 +82,15 @@ export class TokenCache {
     }
   }
 
-  /**
-   * Forgets the token the resource rejected, and only that one (another caller may have replaced
-   * it); with no `rejected`, whatever token the binding has.
-   */
+  /** Forgets the `rejected` token and only that one (another caller may have replaced it); without one, any. */
   async evict(binding: Binding, rejected?: string, signal?: AbortSignal | null): Promise<void> {
     const key = await this.#key(binding, await abortable(this.#servers.get(binding), signal));
-    const matches = (token: StoredToken | undefined) => token !== undefined && (rejected === undefined || token.accessToken === rejected);
-    if (matches(this.#memory.get(key))) this.#memory.delete(key);
+    const held = this.#memory.get(key);
+    if (held && (rejected === undefined || held.accessToken === rejected)) this.#memory.delete(key);
     this.#backoff.delete(key);
-    if (matches(await this.#fromStore(key, true))) await this.#guard.delete(key);
+    // Kept in the store only when it holds another token: a failed read must not keep a refused one.
+    const shared = rejected === undefined ? undefined : await this.#fromStore(key, true);
+    if (!shared || shared.accessToken === rejected) await this.#guard.delete(key);
   }
 
   /** Forgets every token and drops in-flight requests' results (the store's copies go with StoreGuard.forget()). */
@@ -295,20 +294,4 @@ function abandoned(flight: Flight): void {
 
 function label(binding: Binding, server: Server): { issuer: string; resource?: string; scope?: string } {
   return defined({ issuer: server.issuer ?? server.tokenEndpoint.href, resource: binding.resource || undefined, scope: binding.scopes.join(" ") || undefined });
-}
-
-/** A token read back from a shared store, checked as strictly as a token response. */
-function restoreToken(data: unknown): StoredToken | undefined {
-  if (typeof data !== "object" || data === null) return undefined;
-  const { accessToken, tokenType, expiresAt, obtainedAt, scope, resource, issuer } = data as Partial<StoredToken>;
-  if (typeof accessToken !== "string" || !isHeaderSafeToken(accessToken)) return undefined;
-  if (typeof tokenType !== "string" || tokenType.toLowerCase() !== "bearer") return undefined;
-  if (!Number.isFinite(expiresAt) || !Number.isFinite(obtainedAt) || (obtainedAt as number) > (expiresAt as number)) return undefined;
-  for (const value of [scope, resource, issuer]) if (value !== undefined && typeof value !== "string") return undefined;
-  return defined({ accessToken, tokenType, expiresAt: expiresAt as number, obtainedAt: obtainedAt as number, scope, resource, issuer });
-}
-
-/** The public view of a stored token. */
-export function publicToken({ obtainedAt: _obtainedAt, ...token }: StoredToken): AccessToken {
-  return token;
 }

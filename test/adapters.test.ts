@@ -1,3 +1,4 @@
+import { HttpResponse, http } from "msw";
 import { describe, expect, it, vi } from "vitest";
 import { authProvider } from "../src/adapters.js";
 import { withClientCredentials } from "../src/index.js";
@@ -89,9 +90,9 @@ describe("authProvider(authFetch, url): the MCP SDK v2 AuthProvider shape", () =
       expect(mock.requestsTo("token")).toHaveLength(3);
     });
 
-    it("a minute after the drop (the SDK's request timeout), a 401 drops the replacement", async () => {
+    it("5 s after the dropped token was last handed out (a refusal comes within a round trip), a 401 drops the replacement", async () => {
       const { mock, provider, b } = await lateUnauthorized();
-      vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 60_000 });
+      vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 5_000 });
       try {
         await provider.onUnauthorized();
         expect(await provider.token()).not.toBe(b);
@@ -110,11 +111,58 @@ describe("authProvider(authFetch, url): the MCP SDK v2 AuthProvider shape", () =
     expect(JSON.stringify(error)).not.toContain("wrong");
   });
 
-  it("holds nothing worth printing", async () => {
+  it("two providers on one authFetch: a late 401 on the second for the old token keeps the token the first one got", async () => {
     const mock = install();
-    const provider = authProvider(withClientCredentials(options)(fetch), mock.resource);
-    const token = await provider.token();
-    expect(JSON.stringify(provider)).not.toContain(token);
-    expect(JSON.stringify(provider)).not.toContain(CLIENT_SECRET);
+    const authFetch = withClientCredentials(options)(fetch);
+    const [first, second] = [authProvider(authFetch, mock.resource), authProvider(authFetch, mock.resource)];
+    const a = await first.token();
+    expect(await second.token()).toBe(a); // a request of the second transport in flight with A
+    mock.revoke(a);
+    await first.onUnauthorized();
+    const b = await first.token();
+    expect(await second.token()).toBe(b); // a new request of the second transport, with B
+    await second.onUnauthorized(); // the old request's 401, for A
+    expect(await second.token()).toBe(b);
+    expect(mock.requestsTo("token")).toHaveLength(2);
+  });
+
+  it("onUnauthorized() before any token() drops nothing", async () => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    const { accessToken } = await authFetch.getToken(mock.resource);
+    await authProvider(authFetch, mock.resource).onUnauthorized();
+    expect((await authFetch.getToken(mock.resource)).accessToken).toBe(accessToken);
+  });
+
+  describe("a server that names its resource metadata only in the 401's challenge", () => {
+    const RESOURCE = "https://mcp.example.com/mcp";
+    const PRM = "https://mcp.example.com/meta/resource";
+    const challengeOnly = () =>
+      install(
+        { prmLocations: [], clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scopes: ["mcp", "extra"] }] },
+        http.get(PRM, () => HttpResponse.json({ resource: RESOURCE, authorization_servers: ["https://auth.example.com"] })),
+        http.all(RESOURCE, ({ request }) =>
+          request.headers.get("authorization")
+            ? undefined
+            : new HttpResponse(null, { status: 401, headers: { "www-authenticate": `Bearer resource_metadata="${PRM}", scope="extra"` } }),
+        ),
+      );
+
+    it("token() gives no token at first; after the 401, one from the challenge's metadata and scope", async () => {
+      const mock = challengeOnly();
+      const provider = authProvider(withClientCredentials(options)(fetch), RESOURCE);
+      expect((await transportCall(provider, RESOURCE)).status).toBe(200);
+      expect(mock.requestsTo("token")).toHaveLength(1);
+      expect(mock.tokens[0]!.scope).toBe("extra");
+      expect(mock.requestsTo("resource").map((r) => Boolean(r.headers.authorization))).toEqual([true]);
+    });
+
+    it("getToken(url, { wwwAuthenticate }) follows the challenge; without it, resource_metadata_not_found", async () => {
+      challengeOnly();
+      const authFetch = withClientCredentials(options)(fetch);
+      expect(await rejection(authFetch.getToken(RESOURCE))).toMatchObject({ phase: "discovery", code: "resource_metadata_not_found" });
+      const token = await authFetch.getToken(RESOURCE, { wwwAuthenticate: `Bearer resource_metadata="${PRM}"` });
+      expect(token.resource).toBe(RESOURCE);
+    });
   });
 });

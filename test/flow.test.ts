@@ -234,6 +234,13 @@ describe("authorization server metadata (RFC 8414 / OIDC)", () => {
     expect(mock.requestsTo("token")).toHaveLength(1);
   });
 
+  it("does not blame the metadata for refusals that are not about the grant", async () => {
+    const mock = install({ grantTypesSupported: ["authorization_code"] });
+    const error = await rejection(withClientCredentials({ clientId: CLIENT_ID, clientSecret: "wrong" })(fetch)(mock.resource));
+    expect(error).toMatchObject({ phase: "token", code: "invalid_client" });
+    expect(error.message).not.toContain("grant_types_supported");
+  });
+
   it("does not blame the metadata when it lists client_credentials", async () => {
     const mock = install();
     mock.fault("token", { kind: "oauth-error", error: "unsupported_grant_type" });

@@ -178,6 +178,11 @@ describe("MCP SDK v2 (@modelcontextprotocol/client 2.x)", () => {
     expectTypeOf(authProvider).toBeCallableWith(authFetch, new URL("https://mcp.example.com/mcp"));
   });
 
+  it("getToken() takes a 401's WWW-Authenticate header, as a transport has it", () => {
+    expectTypeOf(authFetch.getToken).toBeCallableWith("https://mcp.example.com/mcp", { wwwAuthenticate: new Headers().get("www-authenticate") });
+    expectTypeOf(authFetch.getToken).toBeCallableWith(new URL("https://mcp.example.com/mcp"), {});
+  });
+
   it("invalidate() takes a URL and optionally the rejected token", () => {
     expectTypeOf(authFetch.invalidate).toBeCallableWith("https://mcp.example.com/mcp");
     expectTypeOf(authFetch.invalidate).toBeCallableWith(new URL("https://mcp.example.com/mcp"), "token");

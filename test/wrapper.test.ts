@@ -327,6 +327,16 @@ describe("tokens never leave their resource", () => {
       }
     });
 
+    it('a Request input with redirect: "error" in init (workerd\'s Request constructor refuses it) is sent as manual', async () => {
+      const mock = install();
+      const { modes, next } = seenModes();
+      const authFetch = withClientCredentials(options)(next);
+      const response = await authFetch(new Request(mock.resource, { method: "POST", body: "kept" }), { redirect: "error" });
+      expect(response.status).toBe(200);
+      expect(modes).not.toContain("error");
+      expect(mock.requestsTo("resource").map((r) => r.body)).toEqual(["kept", "kept"]);
+    });
+
     it("a 304 or a 3xx that is not a redirect status is an answer, as in fetch", async () => {
       const mock = install(
         {},
@@ -400,6 +410,18 @@ describe("invalidate(resourceUrl, rejectedToken?)", () => {
     await first.invalidate(mock.resource, token.accessToken);
     const fresh = await withClientCredentials({ ...options, store })(fetch).getToken(mock.resource);
     expect(fresh.accessToken).not.toBe(token.accessToken);
+    expect(mock.requestsTo("token")).toHaveLength(2);
+  });
+
+  it("keeps a token another instance has since put in the store", async () => {
+    const mock = install();
+    const store = memoryStore();
+    const first = withClientCredentials({ ...options, store })(fetch);
+    const old = await first.getToken(mock.resource);
+    await first.invalidate(mock.resource, old.accessToken);
+    const replacement = await withClientCredentials({ ...options, store })(fetch).getToken(mock.resource);
+    await first.invalidate(mock.resource, old.accessToken); // late news about the old token
+    expect((await withClientCredentials({ ...options, store })(fetch).getToken(mock.resource)).accessToken).toBe(replacement.accessToken);
     expect(mock.requestsTo("token")).toHaveLength(2);
   });
 

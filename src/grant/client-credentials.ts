@@ -43,7 +43,9 @@ export async function requestToken(
   const json = parseJson(text);
   const reject = (message: string, fields: ClientCredentialsErrorOptions, error?: string): never => {
     emit(defined({ type: "token-response", tokenEndpoint, status, ok: false, error }));
-    throw new ClientCredentialsError("token", `${message}${unlisted(request.grantTypes)}`, { status, url: tokenEndpoint, ...fields });
+    // Only a refusal of the grant itself may be the metadata's warning come true.
+    const note = status !== 200 && (error === undefined || REFUSALS.has(error)) ? unlisted(request.grantTypes) : "";
+    throw new ClientCredentialsError("token", `${message}${note}`, { status, url: tokenEndpoint, ...fields });
   };
 
   const oauth = await validate("error", json);
@@ -76,6 +78,8 @@ function seconds(value: unknown): number | undefined {
   const number = typeof value === "string" && /^\d{1,10}$/.test(value) ? Number(value) : (value ?? DEFAULT_EXPIRES_IN_SECONDS);
   return typeof number === "number" && number >= 0 && Number.isFinite(number) ? number : undefined;
 }
+
+const REFUSALS = new Set(["unsupported_grant_type", "unauthorized_client"]);
 
 /** Why a refusal may not be a mistake in our request: the metadata never promised the grant. */
 function unlisted(grantTypes: readonly string[] | undefined): string {

@@ -379,6 +379,9 @@ export const tests = [
         assertEqual(response.status, 200, `status on the ${step}`);
         assertEqual((await response.json()).body, MCP_BODY, `body on the ${step}`);
       }
+      // A Request plus init: workerd's Request constructor refuses redirect: "error" itself.
+      const request = new Request(tenant.resource, { method: "POST", headers: { "content-type": "application/json" }, body: MCP_BODY });
+      assertEqual((await authFetch(request, { redirect: "error" })).status, 200, "status for a Request with redirect: error in init");
       await tenant.fault("resource", { kind: "status", status: 302, headers: { location: `${t.echoUrl}/echo/elsewhere` } });
       const error = await rejects(strict(tenant.resource), "a 302 with redirect: error");
       assert(error instanceof t.lib.ClientCredentialsError, `ClientCredentialsError expected, got ${describeError(error)}`);
