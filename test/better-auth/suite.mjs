@@ -3,6 +3,7 @@
 //
 //   node22 test/better-auth/suite.mjs [name filter]
 import { readFileSync } from "node:fs";
+import { redactor } from "../support/suite-runner.mjs";
 
 /** Only a hang gets near this; a test's real work takes well under a second. */
 const TEST_TIMEOUT_MS = 60_000;
@@ -13,7 +14,17 @@ const secret = (value) => {
   if (typeof value === "string" && value.length >= 8) secrets.add(value);
   return value;
 };
-const redact = (text) => [...secrets].reduce((shown, value) => shown.split(value).join("[redacted]"), String(text));
+const redact = redactor(secrets);
+// better-auth's own logs and anything else written to stderr here are redacted too, and so is
+// the stack of an error nothing caught (which Node would print as it is).
+const write = process.stderr.write.bind(process.stderr);
+process.stderr.write = (chunk, ...rest) => write(redact(chunk), ...rest);
+for (const event of ["uncaughtException", "unhandledRejection"]) {
+  process.on(event, (error) => {
+    console.error(`${event}: ${redact(error?.stack ?? error)}`);
+    process.exit(1);
+  });
+}
 
 function withTimeout(promise, ms, what) {
   let timer;

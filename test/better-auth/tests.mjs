@@ -29,7 +29,7 @@ export const tests = [
         return fetch(input, init);
       };
       const { credentials, authFetch } = await sessionWith(stack, secret, "private_key_jwt", {}, recording);
-      authFetch.clearTokens();
+      await authFetch.clearTokens();
       secret((await authFetch.getToken(stack.mcp.url)).accessToken);
       assert.deepEqual(
         tokenRequestsOf(stack, credentials.clientId).map((request) => [request.authMethod, request.status]),

@@ -1,6 +1,6 @@
 // Shared plumbing: bundling a Worker as wrangler would (esbuild, everything inlined, `agents` and
-// friends resolved from this folder's own node_modules), Miniflare options, loopback helpers and
-// secret redaction for failure messages.
+// friends resolved from this folder's own node_modules), Miniflare options and loopback helpers
+// (run.mjs redacts failure messages with test/support/suite-runner.mjs).
 import { mkdir, readFile } from "node:fs/promises";
 import http from "node:http";
 import { builtinModules } from "node:module";
@@ -73,13 +73,6 @@ export async function redirectServer(location) {
   const close = closer(server);
   const port = await listen(server, 0, "127.0.0.1");
   return { url: `http://127.0.0.1:${port}/moved`, counter, close };
-}
-
-/** Replaces every secret in `text` (client secrets, tokens) by [redacted]. */
-export function redact(text, secrets) {
-  let out = String(text);
-  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join("[redacted]");
-  return out;
 }
 
 export function assert(condition, message) {

@@ -6,39 +6,15 @@
 //   node test/cloudflare-agents/run.mjs      (after `npm run build`)
 //
 // Prints one line per test and, last, `N passed, N failed`; exits non-zero on any failure.
-import { execFileSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { installDependencies, redactor, waitForDist } from "../support/suite-runner.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "../..");
-
-/** npm ci into this folder when node_modules is missing or older than the lock file. */
-function installDependencies() {
-  const lock = path.join(HERE, "package-lock.json");
-  const installed = path.join(HERE, "node_modules", ".package-lock.json");
-  const hasLock = existsSync(lock);
-  const fresh = existsSync(installed) && (!hasLock || statSync(installed).mtimeMs >= statSync(lock).mtimeMs);
-  if (fresh) return;
-  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  // npm's own output goes to stderr: stdout is the test report.
-  execFileSync(npm, [hasLock ? "ci" : "install", "--prefix", HERE, "--no-audit", "--no-fund"], { cwd: ROOT, stdio: ["ignore", 2, 2] });
-}
-
-/** dist/ is built by `npm run build`; a concurrent build empties it for a few seconds. */
-async function waitForDist() {
-  const needed = ["index.js", "adapters.js"].map((file) => path.join(ROOT, "dist", file));
-  for (let attempt = 0; attempt < 12; attempt++) {
-    if (needed.every((file) => existsSync(file))) return;
-    await new Promise((resolve) => setTimeout(resolve, 5000));
-  }
-  throw new Error(`dist/ is incomplete (${needed.filter((file) => !existsSync(file)).join(", ")}): run npm run build first`);
-}
-
 const results = [];
 const ctx = { stack: undefined, secrets: [], notes: [] };
-let redact = (text) => String(text);
+// What the tests push to ctx.secrets, and any JWT, Bearer token or private key.
+const redact = redactor(ctx.secrets);
 
 function record(name, error) {
   results.push({ name, ok: !error });
@@ -47,10 +23,9 @@ function record(name, error) {
 }
 
 try {
-  installDependencies();
-  await waitForDist();
+  installDependencies(HERE);
+  await waitForDist(["index.js", "adapters.js"]);
   const harness = await import("./harness.mjs");
-  redact = (text) => harness.redact(text, ctx.secrets);
   const { start } = await import("../e2e/servers/stack.mjs");
   ctx.stack = await start({ log: () => {} });
   ctx.secrets.push(ctx.stack.credentials.clientSecret.clientSecret);

@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { outputOf } from "../support/suite-runner.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../..");
@@ -82,33 +83,20 @@ export function options(kind) {
  * copy runs from test/frameworks/node_modules/.examples/: bare imports resolve from there
  * (frameworks, and mcp-client-credentials, which run.mjs links to the repository's build).
  */
-export function runExample(name, env) {
+export async function runExample(name, env) {
   const dir = path.join(HERE, "node_modules", ".examples");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.mjs`);
   copyFileSync(path.join(ROOT, "examples", `${name}.mjs`), file);
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("MCP_") && key !== "FRAMEWORK_STACK"));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], {
-      cwd: ROOT,
-      env: { ...inherited, MCP_SERVER_URL: stack.mcpUrl, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: signal ? signal : code, stdout, stderr });
-    });
+  const child = spawn(process.execPath, [file], {
+    cwd: ROOT,
+    env: { ...inherited, MCP_SERVER_URL: stack.mcpUrl, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  const { code, signal, stdout, stderr, error } = await outputOf(child, 60_000);
+  if (error) throw error;
+  return { code: signal ? signal : code, stdout, stderr };
 }
 
 /** The env for an example: private key or client secret. */

@@ -6,22 +6,21 @@
 //   node test/frameworks/run.mjs        (npm run test:frameworks builds dist/ first)
 //
 // The frameworks live in test/frameworks/package.json (exact pins, package-lock.json), installed
-// here with `npm ci` when node_modules is missing or older than the lock. mcp-client-credentials
+// here with `npm ci` when node_modules is missing or the lock has changed. mcp-client-credentials
 // is a symlink to the repository root, so it is always the current dist/. Frameworks whose
 // packages require Node 22 run on Node 22 (.cache/node, from test/runtimes/node-versions.mjs).
 // Last line: `N passed, N failed`; non-zero exit on any failure. Nothing is skipped.
 import { execFileSync, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateClientKey, privateKeyJwtClient, randomSecret, secretClient } from "../e2e/servers/keys.mjs";
 import { start } from "../e2e/servers/stack.mjs";
 import { ensureNodes } from "../runtimes/node-versions.mjs";
+import { installDependencies, outputOf, ROOT, redactor, waitForDist } from "../support/suite-runner.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "../..");
 const MODULES = path.join(HERE, "node_modules");
 
 /** node: "22" where the framework's packages declare engines >= 22; "self" = the Node running this. */
@@ -32,32 +31,11 @@ const FRAMEWORKS = [
   { name: "langchain", packages: ["@langchain/mcp-adapters", "@langchain/core", "@modelcontextprotocol/sdk"], node: "self" },
 ];
 
-function installDependencies() {
-  const lock = readFileSync(path.join(HERE, "package-lock.json"));
-  const hash = createHash("sha256").update(lock).digest("hex");
-  const stamp = path.join(MODULES, ".lock-sha256");
-  if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== hash) {
-    console.log("npm ci --prefix test/frameworks …");
-    execFileSync("npm", ["ci", "--prefix", HERE, "--no-audit", "--no-fund", "--loglevel=error", "--engine-strict=false"], {
-      stdio: ["ignore", "inherit", "inherit"],
-      timeout: 300_000,
-    });
-    writeFileSync(stamp, hash);
-  }
+function linkPackage() {
   // Not a file: dependency: npm would install the root package's own dependencies into the root.
   const link = path.join(MODULES, "mcp-client-credentials");
   rmSync(link, { force: true, recursive: false });
   symlinkSync(path.relative(MODULES, ROOT), link, "dir");
-}
-
-/** A concurrent `npm run build` (tsup clean) empties dist/ for a few seconds. */
-async function waitForDist() {
-  const entry = path.join(ROOT, "dist", "index.js");
-  for (let i = 0; i < 12 && !existsSync(entry); i++) await new Promise((resolve) => setTimeout(resolve, 5_000));
-  if (!existsSync(entry)) throw new Error("dist/index.js is missing: run npm run build");
-  const built = statSync(entry).mtimeMs;
-  const src = path.join(ROOT, "src", "fetch.ts");
-  if (existsSync(src) && statSync(src).mtimeMs > built) console.log("note: src/ is newer than dist/ (npm run test:frameworks builds first)");
 }
 
 function versionOf(name) {
@@ -77,39 +55,20 @@ async function startStats(as) {
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-/** Every secret the children hold, and anything shaped like a JWT, is cut from what we print. */
-function redactor(secrets) {
-  return (text) => {
-    let out = text;
-    for (const secret of secrets) out = out.split(secret).join("[redacted]");
-    return out.replace(/eyJ[\w-]+\.[\w-]+\.[\w-]*/g, "[redacted-jwt]");
-  };
-}
-
-function runChild(binary, file, env) {
-  return new Promise((resolve) => {
-    const child = spawn(binary, [file], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      output += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
-    child.on("error", (error) => {
-      output += String(error);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, output });
-    });
-  });
+async function runChild(binary, file, env) {
+  const child = spawn(binary, [file], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const { code, signal, output, error } = await outputOf(child, 240_000);
+  return { code, signal, output: error ? output + String(error) : output };
 }
 
 async function main() {
-  installDependencies();
+  installDependencies(HERE);
+  linkPackage();
   await waitForDist();
+  const src = path.join(ROOT, "src", "fetch.ts");
+  if (existsSync(src) && statSync(src).mtimeMs > statSync(path.join(ROOT, "dist", "index.js")).mtimeMs) {
+    console.log("note: src/ is newer than dist/ (npm run test:frameworks builds first)");
+  }
   const nodes = { self: { binary: process.execPath, version: process.version } };
   for (const { version, binary, error } of ensureNodes(["22"])) {
     nodes[version] = { binary, error, version: binary ? execFileSync(binary, ["--version"], { encoding: "utf8" }).trim() : undefined };
@@ -126,9 +85,8 @@ async function main() {
   }
   const stack = await start({ clients: registrations });
   const stats = await startStats(stack.as);
-  // The whole PEM, and each of its base64 lines in case a message wraps it differently.
-  const pemLines = (pem) => pem.split("\n").filter((line) => line.length > 16 && !line.startsWith("-----"));
-  const redact = redactor(Object.values(clients).flatMap((c) => [c.jwt.privateKey, ...pemLines(c.jwt.privateKey), c.secret.clientSecret]));
+  // Every secret the children hold (and any JWT, Bearer token or private key) is cut from what we print.
+  const redact = redactor(Object.values(clients).flatMap((c) => [c.jwt.privateKey, c.secret.clientSecret]));
 
   let passed = 0;
   let failed = 0;

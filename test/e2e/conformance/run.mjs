@@ -19,6 +19,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { redactor } from "../../support/suite-runner.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../../..");
@@ -107,12 +108,9 @@ function results(outputDir, scenario) {
   return { checks, clientStderr: read("stderr.txt") };
 }
 
-/** The runner echoes the scenario's context (its throwaway key/secret): never print it. */
-function redact(text) {
-  return text
-    .replace(/^With context:.*$/gm, "With context: (redacted)")
-    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, "(private key redacted)");
-}
+/** The runner echoes the scenario's context (its throwaway key/secret): never print it, nor a key or token elsewhere. */
+const redactSecrets = redactor();
+const redact = (text) => redactSecrets(text.replace(/^With context:.*$/gm, "With context: (redacted)"));
 
 const suiteVersion = JSON.parse(readFileSync(path.join(root, "node_modules/@modelcontextprotocol/conformance/package.json"), "utf8")).version;
 let passed = 0;
