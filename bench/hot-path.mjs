@@ -48,6 +48,8 @@ async function main() {
     { name: "string body, object headers", init: () => ({ method: "POST", headers: headers(), body: payload }) },
     // What the SDK's StreamableHTTPClientTransport passes: a Headers instance.
     { name: "string body, Headers", init: () => ({ method: "POST", headers: new Headers(headers()), body: payload }) },
+    // What the AI SDK's MCP transport passes: a Headers instance and redirect: "error".
+    { name: 'Headers, redirect: "error"', init: () => ({ method: "POST", headers: new Headers(headers()), body: payload, redirect: "error" }) },
     {
       name: "stream body",
       init: () => ({
