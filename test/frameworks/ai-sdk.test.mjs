@@ -5,7 +5,7 @@ import { createMCPClient } from "@ai-sdk/mcp";
 import { generateText, stepCountIs } from "ai";
 import { MockLanguageModelV4 } from "ai/test";
 import { withClientCredentials } from "mcp-client-credentials";
-import { exampleEnv, options, recordingFetch, run, runExample, stack, test, tokenRequests } from "./harness.mjs";
+import { exampleTest, options, recordingFetch, reuseTest, run, stack, test, tokenRequests } from "./harness.mjs";
 
 const TOOL_CALL = { toolCallId: "test", messages: [] };
 
@@ -22,35 +22,9 @@ async function session(fetch) {
   }
 }
 
-test("examples/ai-sdk.mjs runs as written (private key): tools, add(2, 3) = 5, one token request", async () => {
-  const before = await tokenRequests(stack.jwt.clientId);
-  const { code, stdout, stderr } = await runExample("ai-sdk", exampleEnv("jwt"));
-  assert.equal(code, 0, stderr);
-  assert.equal(stdout, "tools: echo, add, whoami\nadd(2, 3) = 5\n");
-  assert.equal((await tokenRequests(stack.jwt.clientId)) - before, 1);
-});
+exampleTest("ai-sdk.mjs", "jwt", ["echo", "add", "whoami"]);
 
-test("transport { type: 'http', fetch: authFetch }: tools, add = 5, the token names this client; a second client reuses the token", async () => {
-  const { clientId } = stack.secret;
-  const before = await tokenRequests(clientId);
-  const network = recordingFetch();
-  const authFetch = withClientCredentials(options("secret"))(network);
-
-  const first = await session(authFetch);
-  assert.deepEqual(first, { names: ["add", "echo", "whoami"], sum: "5", caller: clientId });
-  assert.equal((await tokenRequests(clientId)) - before, 1);
-
-  const mark = network.calls.length;
-  const second = await session(authFetch);
-  assert.deepEqual(second, first);
-  const later = network.calls.slice(mark);
-  assert.deepEqual(
-    later.filter((call) => call.status === 401 || call.url === stack.tokenEndpoint),
-    [],
-  );
-  assert.ok(later.length > 0 && later.every((call) => call.authorized));
-  assert.equal((await tokenRequests(clientId)) - before, 1);
-});
+reuseTest("transport { type: 'http', fetch: authFetch }", "secret", session, { names: ["add", "echo", "whoami"], sum: "5" });
 
 test("the transport's redirect: 'error' works through authFetch (sent to the network as 'manual')", async () => {
   const network = recordingFetch();

@@ -2,10 +2,12 @@
 // for frameworks that require it), spawned by run.mjs with FRAMEWORK_STACK describing the servers
 // and this framework's own clients; the authorization server stays in the runner, which answers
 // "how many tokens did this client get" on a loopback stats URL.
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { withClientCredentials } from "mcp-client-credentials";
 import { outputOf } from "../support/suite-runner.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -104,4 +106,65 @@ export function exampleEnv(kind) {
   return kind === "jwt"
     ? { MCP_CLIENT_ID: stack.jwt.clientId, MCP_PRIVATE_KEY: stack.jwt.privateKey }
     : { MCP_CLIENT_ID: stack.secret.clientId, MCP_CLIENT_SECRET: stack.secret.clientSecret };
+}
+
+const CREDENTIAL = { jwt: "private key", secret: "client secret" };
+
+/** The recipe in examples/ runs as written: exactly this output, and one token request. */
+export function exampleTest(file, kind, tools) {
+  const name = file.replace(/\.mjs$/, "");
+  test(`examples/${file} runs as written (${CREDENTIAL[kind]}): tools, add(2, 3) = 5, one token request`, async () => {
+    const { clientId } = stack[kind];
+    const before = await tokenRequests(clientId);
+    const { code, stdout, stderr } = await runExample(name, exampleEnv(kind));
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, `tools: ${tools.join(", ")}\nadd(2, 3) = 5\n`);
+    assert.equal((await tokenRequests(clientId)) - before, 1);
+  });
+}
+
+/**
+ * `session(fetch)` (the framework's whole session: { names, sum, caller }) works with authFetch,
+ * its token names this client, and a second session on the same authFetch sends only authorized
+ * requests: no 401, no token request.
+ */
+export function reuseTest(title, kind, session, expected) {
+  test(`${title}: tools, add = 5, the token names this client; a second session reuses the token`, async () => {
+    const { clientId } = stack[kind];
+    const before = await tokenRequests(clientId);
+    const network = recordingFetch();
+    const authFetch = withClientCredentials(options(kind))(network);
+
+    const first = await session(authFetch);
+    assert.deepEqual(first, { ...expected, caller: clientId });
+    assert.equal((await tokenRequests(clientId)) - before, 1);
+
+    const mark = network.calls.length;
+    assert.deepEqual(await session(authFetch), first);
+    const later = network.calls.slice(mark);
+    assert.deepEqual(
+      later.filter((call) => call.status === 401 || call.url === stack.tokenEndpoint),
+      [],
+    );
+    assert.ok(later.length > 0 && later.every((call) => call.authorized));
+    assert.equal((await tokenRequests(clientId)) - before, 1);
+  });
+}
+
+/** After `getToken(url)`, connecting sends no unauthorized request: the token flow is out of the framework's connect timeout. */
+export function warmUpTest(title, kind, session, sum) {
+  test(`getToken(url) before connecting takes the token flow out of ${title}: the connection sends no unauthorized request`, async () => {
+    const { clientId } = stack[kind];
+    const before = await tokenRequests(clientId);
+    const network = recordingFetch();
+    const authFetch = withClientCredentials(options(kind))(network);
+    await authFetch.getToken(stack.mcpUrl);
+    assert.equal((await tokenRequests(clientId)) - before, 1);
+
+    const mark = network.calls.length;
+    assert.equal((await session(authFetch)).sum, sum);
+    const connection = network.calls.slice(mark);
+    assert.ok(connection.length > 0 && connection.every((call) => call.authorized && call.status !== 401 && call.url !== stack.tokenEndpoint));
+    assert.equal((await tokenRequests(clientId)) - before, 1);
+  });
 }

@@ -1,9 +1,7 @@
 // Mastra (@mastra/mcp MCPClient) with withClientCredentials() as the HTTP server's `fetch`.
 // Run by run.mjs on Node 22 (Mastra requires >= 22.13).
-import assert from "node:assert/strict";
 import { MCPClient } from "@mastra/mcp";
-import { withClientCredentials } from "mcp-client-credentials";
-import { exampleEnv, options, recordingFetch, run, runExample, stack, test, tokenRequests } from "./harness.mjs";
+import { exampleTest, reuseTest, run, stack, warmUpTest } from "./harness.mjs";
 
 let clients = 0;
 
@@ -22,50 +20,10 @@ async function session(fetch) {
   }
 }
 
-test("examples/mastra.mjs runs as written (client secret): tools, add(2, 3) = 5, one token request", async () => {
-  const before = await tokenRequests(stack.secret.clientId);
-  const { code, stdout, stderr } = await runExample("mastra", exampleEnv("secret"));
-  assert.equal(code, 0, stderr);
-  assert.equal(stdout, "tools: reports_echo, reports_add, reports_whoami\nadd(2, 3) = 5\n");
-  assert.equal((await tokenRequests(stack.secret.clientId)) - before, 1);
-});
+exampleTest("mastra.mjs", "secret", ["reports_echo", "reports_add", "reports_whoami"]);
 
-test("servers.<name>.fetch = authFetch: tools, add = 5, the token names this client; a second MCPClient reuses the token", async () => {
-  const { clientId } = stack.jwt;
-  const before = await tokenRequests(clientId);
-  const network = recordingFetch();
-  const authFetch = withClientCredentials(options("jwt"))(network);
+reuseTest("servers.<name>.fetch = authFetch", "jwt", session, { names: ["reports_add", "reports_echo", "reports_whoami"], sum: 5 });
 
-  const first = await session(authFetch);
-  assert.deepEqual(first, { names: ["reports_add", "reports_echo", "reports_whoami"], sum: 5, caller: clientId });
-  assert.equal((await tokenRequests(clientId)) - before, 1);
-
-  const mark = network.calls.length;
-  const second = await session(authFetch);
-  assert.deepEqual(second, first);
-  const later = network.calls.slice(mark);
-  assert.deepEqual(
-    later.filter((call) => call.status === 401 || call.url === stack.tokenEndpoint),
-    [],
-  );
-  assert.ok(later.length > 0 && later.every((call) => call.authorized));
-  assert.equal((await tokenRequests(clientId)) - before, 1);
-});
-
-test("getToken(url) before connecting takes the token flow out of connectTimeout: the connection sends no unauthorized request", async () => {
-  const { clientId } = stack.secret;
-  const before = await tokenRequests(clientId);
-  const network = recordingFetch();
-  const authFetch = withClientCredentials(options("secret"))(network);
-  await authFetch.getToken(stack.mcpUrl);
-  assert.equal((await tokenRequests(clientId)) - before, 1);
-
-  const mark = network.calls.length;
-  const result = await session(authFetch);
-  assert.equal(result.sum, 5);
-  const connection = network.calls.slice(mark);
-  assert.ok(connection.length > 0 && connection.every((call) => call.authorized && call.status !== 401 && call.url !== stack.tokenEndpoint));
-  assert.equal((await tokenRequests(clientId)) - before, 1);
-});
+warmUpTest("connectTimeout", "secret", session, 5);
 
 await run();

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { getAllMcpTools, MCPServerStreamableHttp, RunContext } from "@openai/agents";
 import { withClientCredentials } from "mcp-client-credentials";
 import { authProvider } from "mcp-client-credentials/adapters";
-import { exampleEnv, options, recordingFetch, run, runExample, stack, test, tokenRequests } from "./harness.mjs";
+import { exampleTest, options, recordingFetch, reuseTest, run, stack, test, tokenRequests, warmUpTest } from "./harness.mjs";
 
 /** A whole session the way an Agent uses it: function tools, then their invoke(). */
 async function session(fetch, more = {}) {
@@ -21,51 +21,11 @@ async function session(fetch, more = {}) {
   }
 }
 
-test("examples/openai-agents.mjs runs as written (private key): tools, add(2, 3) = 5, one token request", async () => {
-  const before = await tokenRequests(stack.jwt.clientId);
-  const { code, stdout, stderr } = await runExample("openai-agents", exampleEnv("jwt"));
-  assert.equal(code, 0, stderr);
-  assert.equal(stdout, "tools: echo, add, whoami\nadd(2, 3) = 5\n");
-  assert.equal((await tokenRequests(stack.jwt.clientId)) - before, 1);
-});
+exampleTest("openai-agents.mjs", "jwt", ["echo", "add", "whoami"]);
 
-test("MCPServerStreamableHttp({ fetch: authFetch }): tools, add = 5, the token names this client; a second server reuses the token", async () => {
-  const { clientId } = stack.secret;
-  const before = await tokenRequests(clientId);
-  const network = recordingFetch();
-  const authFetch = withClientCredentials(options("secret"))(network);
+reuseTest("MCPServerStreamableHttp({ fetch: authFetch })", "secret", session, { names: ["add", "echo", "whoami"], sum: "5" });
 
-  const first = await session(authFetch);
-  assert.deepEqual(first, { names: ["add", "echo", "whoami"], sum: "5", caller: clientId });
-  assert.equal((await tokenRequests(clientId)) - before, 1);
-
-  const mark = network.calls.length;
-  const second = await session(authFetch);
-  assert.deepEqual(second, first);
-  const later = network.calls.slice(mark);
-  assert.deepEqual(
-    later.filter((call) => call.status === 401 || call.url === stack.tokenEndpoint),
-    [],
-  );
-  assert.ok(later.length > 0 && later.every((call) => call.authorized));
-  assert.equal((await tokenRequests(clientId)) - before, 1);
-});
-
-test("getToken(url) before connect() takes the token flow out of clientSessionTimeoutSeconds: connect sends no unauthorized request", async () => {
-  const { clientId } = stack.jwt;
-  const before = await tokenRequests(clientId);
-  const network = recordingFetch();
-  const authFetch = withClientCredentials(options("jwt"))(network);
-  await authFetch.getToken(stack.mcpUrl);
-  assert.equal((await tokenRequests(clientId)) - before, 1);
-
-  const mark = network.calls.length;
-  const result = await session(authFetch);
-  assert.equal(result.sum, "5");
-  const connection = network.calls.slice(mark);
-  assert.ok(connection.length > 0 && connection.every((call) => call.authorized && call.status !== 401 && call.url !== stack.tokenEndpoint));
-  assert.equal((await tokenRequests(clientId)) - before, 1);
-});
+warmUpTest("clientSessionTimeoutSeconds", "jwt", session, "5");
 
 test("authProvider(authFetch, url) from mcp-client-credentials/adapters, plain fetch: add = 5; a refused token is replaced through onUnauthorized", async () => {
   const { clientId } = stack.secret;
