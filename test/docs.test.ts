@@ -28,6 +28,8 @@ const RUNNERS: Record<string, { runner: string; script: string }> = {
   "examples/openai-agents.mjs": { runner: "test/frameworks", script: "test:frameworks" },
   "examples/langchain.mjs": { runner: "test/frameworks", script: "test:frameworks" },
   "examples/cloudflare-agent.js": { runner: "test/cloudflare-agents", script: "test:cloudflare-agents" },
+  // The better-auth server itself: docs/authorization-servers.md quotes its configuration.
+  "test/better-auth/authorization-server.mjs": { runner: "test/better-auth", script: "test:better-auth" },
   ...Object.fromEntries(
     ["cloudflare-worker.js", "cloudflare-durable-object.js", "deno.js", "bun.js", "vercel-edge.js", "browser-worker.js"].map((file) => [
       `test/runtimes/examples/${file}`,
@@ -66,8 +68,8 @@ function walk(dir: string): string[] {
   });
 }
 
-/** Files a block may be quoted from: runnable sources in examples/ and test/runtimes/examples/. */
-const sources = [...walk("examples"), ...walk("test/runtimes/examples")].filter((file) => SOURCE.test(file));
+/** Files a block may be quoted from: runnable sources in examples/ and test/runtimes/examples/, and the better-auth server. */
+const sources = [...walk("examples"), ...walk("test/runtimes/examples"), "test/better-auth/authorization-server.mjs"].filter((file) => SOURCE.test(file));
 const contents = new Map(sources.map((file) => [file, read(file)]));
 
 /** The files that contain the block verbatim. */

@@ -106,19 +106,7 @@ export async function start(options = {}) {
      * @param {{ method: "client_secret_basic" | "client_secret_post" | "private_key_jwt", resource: string, jwks?: { keys: object[] } }} client
      */
     async registerClient({ method, resource, jwks }) {
-      const created = await auth.api.adminCreateOAuthClient({
-        body: {
-          client_name: `e2e ${method}`,
-          token_endpoint_auth_method: method,
-          grant_types: ["client_credentials"],
-          response_types: [],
-          client_credentials_scopes: [SCOPE],
-          ...(jwks ? { jwks } : {}),
-        },
-        headers: admin,
-      });
-      // enforcePerClientResources (on by default): a client gets tokens only for resources it is linked to.
-      await auth.api.adminLinkClientResource({ params: { identifier: resource, client_id: created.client_id }, headers: admin });
+      const created = await createMachineClient(auth, admin, { method, resource, jwks });
       return { clientId: created.client_id, clientSecret: created.client_secret };
     },
     async close() {
@@ -126,6 +114,24 @@ export async function start(options = {}) {
       database.close();
     },
   };
+}
+
+/** A confidential client allowed the client_credentials grant, created in an admin's session (`admin`: its headers). */
+async function createMachineClient(auth, admin, { method, resource, jwks }) {
+  const created = await auth.api.adminCreateOAuthClient({
+    body: {
+      client_name: `machine client (${method})`,
+      token_endpoint_auth_method: method, // private_key_jwt: with jwks = { keys: [publicJwk] }
+      grant_types: ["client_credentials"],
+      response_types: [],
+      client_credentials_scopes: [SCOPE],
+      ...(jwks ? { jwks } : {}),
+    },
+    headers: admin,
+  });
+  // enforcePerClientResources (on by default): a client gets tokens only for resources it is linked to.
+  await auth.api.adminLinkClientResource({ params: { identifier: resource, client_id: created.client_id }, headers: admin });
+  return created;
 }
 
 /** better-auth on a fresh in-memory SQLite database, and the headers of an admin session. */
