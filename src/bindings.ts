@@ -129,14 +129,23 @@ export class BindingRegistry {
     return isUnderResource(url, binding.boundary) || !named ? binding : this.#discover(resourceOf(url).href, url, challenge, signal);
   }
 
-  /** The binding for getToken(): from a URL, or from static options alone. */
-  forGetToken(resourceUrl: string | URL | undefined): Promise<Binding>;
-  /** Without discovery (invalidate()): undefined when no binding covers the URL yet. */
-  forGetToken(resourceUrl: string | URL | undefined, discover: false): Promise<Binding | undefined>;
-  async forGetToken(resourceUrl: string | URL | undefined, discover = true): Promise<Binding | undefined> {
+  /** The binding a 401's challenge leads to: its metadata, and its scope unless scopes are configured. */
+  async challenged(url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
+    const binding = await this.bind(url, challenge, signal);
+    return challenge?.scope && !this.#options.scopeConfigured ? this.widen(binding, challenge.scope) : binding;
+  }
+
+  /**
+   * The binding for getToken(): from a URL (and the challenge of its 401, if the caller has one),
+   * or from static options alone. `discover: false` (invalidate()): only one already known.
+   */
+  forGetToken(resourceUrl: string | URL | undefined, challenge?: BearerChallenge): Promise<Binding>;
+  forGetToken(resourceUrl: string | URL | undefined, challenge: undefined, discover: false): Promise<Binding | undefined>;
+  async forGetToken(resourceUrl: string | URL | undefined, challenge?: BearerChallenge, discover = true): Promise<Binding | undefined> {
     const url = resourceUrl ?? this.#options.boundary;
     if (url !== undefined) {
       const parsed = this.#http.secureUrl(String(url), "config", "resourceUrl");
+      if (challenge) return this.challenged(parsed, challenge);
       return (await this.find(parsed)) ?? (discover ? this.bind(parsed, undefined) : undefined);
     }
     if (!hasStaticServer(this.#options)) {

@@ -194,7 +194,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         secureUrl(url.href, "resource", "protected resource URL", resolved.allowInsecureRequests);
         discard(response);
         if (binding && token) await tokens.evict(binding, token.accessToken, signal);
-        binding = await challenged(url, challenge, signal);
+        binding = await bindings.challenged(url, challenge, signal);
         progress?.("bound");
         token = await tokens.token(binding, signal);
         progress?.("token");
@@ -215,12 +215,6 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         }
       }
       return response;
-    }
-
-    /** The binding a 401's challenge leads to (its metadata; its scope, unless scopes are configured). */
-    async function challenged(url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
-      const binding = await bindings.bind(url, challenge, signal);
-      return challenge?.scope && !resolved.scopeConfigured ? bindings.widen(binding, challenge.scope) : binding;
     }
 
     /** Sends with the token only where the binding covers the URL, following redirects hop by hop. */
@@ -266,14 +260,10 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
     return Object.assign(authFetch, {
       getToken: async (resourceUrl?: string | URL, options?: GetTokenOptions) => {
         const challenge = options?.wwwAuthenticate ? bearerChallenge(parseWwwAuthenticate(options.wwwAuthenticate)) : undefined;
-        const binding =
-          challenge && resourceUrl !== undefined
-            ? await challenged(secureUrl(String(resourceUrl), "config", "resourceUrl", resolved.allowInsecureRequests), challenge)
-            : await bindings.forGetToken(resourceUrl);
-        return publicToken(await tokens.token(binding));
+        return publicToken(await tokens.token(await bindings.forGetToken(resourceUrl, challenge)));
       },
       invalidate: async (resourceUrl?: string | URL, rejectedToken?: string) => {
-        const binding = await bindings.forGetToken(resourceUrl, false);
+        const binding = await bindings.forGetToken(resourceUrl, undefined, false);
         if (binding) await tokens.evict(binding, rejectedToken);
       },
       clearTokens: async () => {
