@@ -10,6 +10,7 @@ export type {
   ClientCredentialsEvent,
   ClientCredentialsOptions,
   FetchLike,
+  LockingTokenStore,
   StoredToken,
   TokenStore,
 } from "./types.js";

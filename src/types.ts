@@ -66,6 +66,18 @@ export interface TokenStore {
   release?(key: string, owner: string): Awaitable<void>;
 }
 
+/**
+ * A {@link TokenStore} whose calls are all asynchronous and which has locks, as the shipped
+ * shared stores are; `Missing` is what its `get` answers for a missing key.
+ */
+export interface LockingTokenStore<Missing extends null | undefined = null | undefined> extends TokenStore {
+  get(key: string): Promise<string | Missing>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  acquire(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  release(key: string, owner: string): Promise<void>;
+}
+
 export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | "private_key_jwt";
 
 /** Events for logging and metrics. They never carry secrets or tokens. */

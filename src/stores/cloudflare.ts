@@ -3,7 +3,7 @@
 // "cloudflare:workers", so any bundler (wrangler, esbuild, Vite) and any compatibility date work.
 // The bindings are described structurally below: no dependency on @cloudflare/workers-types.
 import { configError } from "../errors.js";
-import type { TokenStore } from "../types.js";
+import type { LockingTokenStore, TokenStore } from "../types.js";
 import { BROKER_URL, type BrokerRequest } from "./cloudflare-broker.js";
 
 export { type DurableObjectStateLike, type DurableObjectStorageLike, TokenStoreDurableObject } from "./cloudflare-broker.js";
@@ -95,13 +95,7 @@ export interface DurableObjectStoreOptions {
 }
 
 /** A {@link TokenStore} on a Durable Object: values and locks. */
-export interface DurableObjectStore extends TokenStore {
-  get(key: string): Promise<string | null>;
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
-  delete(key: string): Promise<void>;
-  acquire(key: string, owner: string, ttlMs: number): Promise<boolean>;
-  release(key: string, owner: string): Promise<void>;
-}
+export type DurableObjectStore = LockingTokenStore<null>;
 
 const DEFAULT_NAME = "mcp-client-credentials";
 const DEFAULT_LOCK_WAIT_MS = 5_000;

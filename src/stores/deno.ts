@@ -1,5 +1,5 @@
 import { ClientCredentialsError, configError } from "../errors.js";
-import type { TokenStore } from "../types.js";
+import type { LockingTokenStore, TokenStore } from "../types.js";
 
 // Deno KV, described structurally: this package takes no dependency on Deno's types, and any
 // object of this shape works (`Deno.Kv` from `Deno.openKv()`, locally or on Deno Deploy).
@@ -56,13 +56,7 @@ export interface DenoKvStoreOptions {
 }
 
 /** A {@link TokenStore} on Deno KV, with locks. */
-export interface DenoKvStore extends TokenStore {
-  get(key: string): Promise<string | undefined>;
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
-  delete(key: string): Promise<void>;
-  acquire(key: string, owner: string, ttlMs: number): Promise<boolean>;
-  release(key: string, owner: string): Promise<void>;
-}
+export type DenoKvStore = LockingTokenStore<undefined>;
 
 /** Deno KV's limit on one serialized value (a string costs 1 byte per character, 2 if any is above U+00FF). */
 const MAX_VALUE_BYTES = 65_536;

@@ -1,6 +1,6 @@
 import { createStore, get, promisifyRequest, set, type UseStore, update } from "idb-keyval";
 import { configError } from "../errors.js";
-import type { TokenStore } from "../types.js";
+import type { LockingTokenStore, TokenStore } from "../types.js";
 
 export interface IdbStoreOptions {
   /**
@@ -24,12 +24,7 @@ export interface IdbStoreOptions {
 }
 
 /** A {@link TokenStore} in IndexedDB, with locks; says which lock mechanism it picked. */
-export interface IdbStore extends TokenStore {
-  get(key: string): Promise<string | undefined>;
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
-  delete(key: string): Promise<void>;
-  acquire(key: string, owner: string, ttlMs: number): Promise<boolean>;
-  release(key: string, owner: string): Promise<void>;
+export interface IdbStore extends LockingTokenStore<undefined> {
   /** `"web-locks"` (navigator.locks) or `"indexeddb"` (lock records in the object store). */
   readonly lockMode: "web-locks" | "indexeddb";
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { configError } from "../errors.js";
-import type { TokenStore } from "../types.js";
+import type { LockingTokenStore, TokenStore } from "../types.js";
 
 /** The part of an ioredis client (v5, v6; `Redis` or `Cluster`) this store uses. */
 export interface IoRedisLike {
@@ -58,12 +58,7 @@ export interface RedisStoreOptions {
 }
 
 /** A {@link TokenStore} on Redis, with locks, and which client library it is talking to. */
-export interface RedisStore extends TokenStore {
-  get(key: string): Promise<string | null>;
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
-  delete(key: string): Promise<void>;
-  acquire(key: string, owner: string, ttlMs: number): Promise<boolean>;
-  release(key: string, owner: string): Promise<void>;
+export interface RedisStore extends LockingTokenStore<null> {
   /** The library the client was recognised as. */
   readonly kind: RedisClientKind;
 }
