@@ -1,15 +1,62 @@
 /** Which step of the flow failed. */
 export type ClientCredentialsPhase = "config" | "discovery" | "token" | "resource";
 
+/**
+ * This package's own error codes; README "Errors" says what each means and what to do.
+ * A token endpoint's OAuth `error` (RFC 6749 §5.2, e.g. `invalid_client`) is passed through as is.
+ */
+export type ClientCredentialsErrorCode =
+  // config
+  | "invalid_config"
+  | "invalid_key"
+  | "invalid_url"
+  | "insecure_url"
+  | "unsupported_auth_method"
+  | "resource_mismatch"
+  // discovery
+  | "resource_metadata_not_found"
+  | "invalid_resource_metadata"
+  | "authorization_server_metadata_not_found"
+  | "invalid_authorization_server_metadata"
+  | "invalid_issuer"
+  | "issuer_mismatch"
+  | "issuer_not_allowed"
+  // any request to an authorization server or metadata endpoint
+  | "timeout"
+  | "network_error"
+  | "redirect"
+  | "response_too_large"
+  | "retry_later"
+  // token
+  | "http_error"
+  | "invalid_token_response"
+  | "unsupported_token_type"
+  | "store_value_too_large"
+  // resource
+  | "unexpected_redirect"
+  | "too_many_redirects";
+
+/** The OAuth `error` codes a token endpoint answers with (RFC 6749 §5.2, RFC 8707 §2). */
+export type OAuthErrorCode =
+  | "invalid_request"
+  | "invalid_client"
+  | "invalid_grant"
+  | "unauthorized_client"
+  | "unsupported_grant_type"
+  | "invalid_scope"
+  | "invalid_target";
+
 export interface ClientCredentialsErrorOptions {
   /** HTTP status of the response that caused the error, if any. */
   status?: number;
-  /** OAuth `error` code (RFC 6749 §5.2), or one of this package's own codes. */
-  code?: string;
+  /** One of this package's own codes, or the OAuth `error` a token endpoint answered with. */
+  code?: ClientCredentialsErrorCode | OAuthErrorCode | (string & {});
   /** OAuth `error_description`, sanitised. */
   description?: string;
   /** The URL that was being requested (never carries credentials). */
   url?: string;
+  /** Seconds the server asked to wait (its `Retry-After`), on `retry_later` errors. */
+  retryAfter?: number;
   /** The underlying error. */
   cause?: unknown;
 }
@@ -32,11 +79,13 @@ export class ClientCredentialsError extends Error {
   override readonly name = "ClientCredentialsError";
   readonly phase: ClientCredentialsPhase;
   readonly status?: number;
-  readonly code?: string;
+  readonly code?: ClientCredentialsErrorCode | OAuthErrorCode | (string & {});
   readonly description?: string;
   readonly url?: string;
+  /** Seconds the server asked to wait before trying again (its `Retry-After`), when it said. */
+  readonly retryAfter?: number;
 
-  constructor(phase: ClientCredentialsPhase, message: string, { cause, status, code, description, url }: ClientCredentialsErrorOptions = {}) {
+  constructor(phase: ClientCredentialsPhase, message: string, { cause, status, code, description, url, retryAfter }: ClientCredentialsErrorOptions = {}) {
     super(`[${phase}] ${message}`, cause === undefined ? undefined : { cause });
     // The fields are own properties (undefined when not given) in declaration order, which toJSON relies on.
     this.phase = phase;
@@ -44,9 +93,10 @@ export class ClientCredentialsError extends Error {
     this.code = code;
     this.description = description === undefined ? undefined : sanitize(description);
     this.url = url === undefined ? undefined : withoutQuery(url);
+    this.retryAfter = retryAfter;
   }
 
-  /** name, message, phase, status, code, description, url: never `cause`, which may hold anything. */
+  /** name, message, phase, status, code, description, url, retryAfter: never `cause`, which may hold anything. */
   toJSON(): Record<string, unknown> {
     return Object.assign({ name: this.name, message: this.message }, this) as object as Record<string, unknown>;
   }

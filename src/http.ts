@@ -5,19 +5,21 @@ import { defined } from "./util.js";
 /** Responses from authorization servers and metadata endpoints are small; anything bigger is hostile. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 const RETRY_STATUSES = [408, 429, 500, 502, 503, 504];
-export const MAX_RETRY_AFTER_MS = 60_000;
 const MAX_BACKOFF_MS = 5_000;
 
 export interface HttpResult {
   status: number;
   headers: Headers;
   text: string;
+  /** Seconds the server asked to wait (`Retry-After` on a 429 or 503), when it said. */
+  retryAfter?: number;
 }
 
 export interface HttpOptions {
   fetch: FetchLike;
   timeoutMs: number;
   retries: number;
+  retryBudgetMs: number;
   allowInsecureRequests: boolean;
   emit: (event: ClientCredentialsEvent) => void;
 }
@@ -55,14 +57,21 @@ export function secureUrl(value: string, phase: ClientCredentialsPhase, what: st
 /**
  * Requests to authorization servers and metadata endpoints: no redirects, a timeout per attempt
  * that covers headers and body, at most MAX_RESPONSE_BYTES, and retries of transient failures
- * (network errors and 408/429/5xx) with exponential backoff or the server's `Retry-After`.
+ * (network errors, timeouts, 408/429/5xx) with exponential backoff or the server's `Retry-After`,
+ * bounded in count (`retries`) and in time (`retryBudgetMs`).
  */
 export function createHttp(options: HttpOptions): Http {
-  const { fetch: next, timeoutMs, retries, emit } = options;
+  const { fetch: next, timeoutMs, retries, retryBudgetMs, emit } = options;
 
   async function send(url: URL, phase: ClientCredentialsPhase, build: () => RequestInit | Promise<RequestInit>): Promise<HttpResult> {
     const href = url.href;
+    const startedAt = Date.now();
     const fail = (message: string, fields?: ClientCredentialsErrorOptions) => new ClientCredentialsError(phase, message, { url: href, ...fields });
+    /** The wait before attempt `attempt + 1`, or `undefined` when no retry may be made. */
+    const retryWait = (attempt: number, retryAfterMs?: number) => {
+      const wait = retryAfterMs ?? Math.min(300 * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+      return attempt <= retries && Date.now() + wait - startedAt <= retryBudgetMs ? wait : undefined;
+    };
     for (let attempt = 1; ; attempt++) {
       const init = await build();
       const caller = init.signal;
@@ -85,11 +94,26 @@ export function createHttp(options: HttpOptions): Http {
           cancel(response);
           throw fail("redirects are not followed for authorization server requests", { status: status || undefined, code: "redirect" });
         }
-        if (attempt <= retries && RETRY_STATUSES.includes(status)) {
-          cancel(response);
-          return { status, wait: retryDelay(attempt, status === 429 || status === 503 ? response.headers.get("retry-after") : null) };
+        const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers.get("retry-after")) : undefined;
+        const retryAfter = retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000);
+        if (RETRY_STATUSES.includes(status)) {
+          const wait = retryWait(attempt, retryAfterMs);
+          if (wait !== undefined) {
+            cancel(response);
+            return { status, wait };
+          }
+          if (retryAfterMs !== undefined && attempt <= retries) {
+            // The server's own schedule is beyond what this caller will wait: say so now, not after it.
+            cancel(response);
+            throw fail(`HTTP ${status}: the server asks to retry after ${retryAfter} s, beyond retryBudgetMs (${retryBudgetMs} ms)`, {
+              status,
+              code: "retry_later",
+              retryAfter,
+            });
+          }
         }
-        return { status, headers: response.headers, text: await readLimited(response, controller.signal, fail) };
+        const text = await readLimited(response, controller.signal, fail);
+        return retryAfter === undefined ? { status, headers: response.headers, text } : { status, headers: response.headers, text, retryAfter };
       };
       const pending = exchange();
       pending.catch(() => {}); // after a timeout nobody awaits it
@@ -97,9 +121,12 @@ export function createHttp(options: HttpOptions): Http {
       try {
         outcome = await Promise.race([pending, stopped]);
       } catch (error) {
-        if (error instanceof ClientCredentialsError || caller?.aborted) throw error;
-        if (attempt > retries) throw fail(`request failed: ${describe(error)}`, { code: "network_error", cause: error });
-        outcome = { wait: retryDelay(attempt, null) };
+        if (caller?.aborted) throw caller.reason;
+        const transient = !(error instanceof ClientCredentialsError) || error.code === "timeout";
+        const wait = transient ? retryWait(attempt) : undefined;
+        if (wait === undefined)
+          throw error instanceof ClientCredentialsError ? error : fail(`request failed: ${describe(error)}`, { code: "network_error", cause: error });
+        outcome = { wait };
       } finally {
         clearTimeout(timer);
         caller?.removeEventListener("abort", onAbort);
@@ -107,7 +134,7 @@ export function createHttp(options: HttpOptions): Http {
         if (!outcome || "wait" in outcome) controller.abort();
       }
       if (!("wait" in outcome)) return outcome;
-      await new Promise((resolve) => setTimeout(resolve, outcome.wait));
+      await sleep(outcome.wait, caller);
       emit(defined({ type: "http-retry", url: withoutQuery(href), attempt, status: outcome.status || undefined }));
     }
   }
@@ -126,10 +153,27 @@ export function createHttp(options: HttpOptions): Http {
   };
 }
 
-/** `Retry-After` (seconds or an HTTP date) up to a minute, else exponential backoff: 0.3 s, 0.6 s, … up to 5 s. */
-function retryDelay(attempt: number, retryAfter: string | null): number {
-  const ms = retryAfter ? (/^\s*\d+\s*$/.test(retryAfter) ? Number(retryAfter) * 1000 : Date.parse(retryAfter) - Date.now()) : Number.NaN;
-  return Number.isNaN(ms) ? Math.min(300 * 2 ** (attempt - 1), MAX_BACKOFF_MS) : Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+/** `Retry-After` (RFC 9110 §10.2.3: delay-seconds or an HTTP date) in milliseconds from now; `undefined` when absent or unreadable. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const ms = /^\s*\d{1,10}\s*$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+  return Number.isNaN(ms) ? undefined : Math.max(ms, 0);
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+function sleep(ms: number, signal: AbortSignal | null | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 function cancel(response: Response): void {

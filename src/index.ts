@@ -1,5 +1,12 @@
 export { type BearerChallenge, bearerChallenge, type Challenge, parseWwwAuthenticate } from "./discovery/challenge.js";
-export { ClientCredentialsError, type ClientCredentialsErrorOptions, type ClientCredentialsPhase, isClientCredentialsError } from "./errors.js";
+export {
+  ClientCredentialsError,
+  type ClientCredentialsErrorCode,
+  type ClientCredentialsErrorOptions,
+  type ClientCredentialsPhase,
+  isClientCredentialsError,
+  type OAuthErrorCode,
+} from "./errors.js";
 export { type AuthenticatedFetch, type GetTokenOptions, withClientCredentials } from "./fetch.js";
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
 export { type SealingKey, sealedStore } from "./stores/sealed.js";

@@ -11,6 +11,7 @@ export const DEFAULTS = {
   timeoutMs: 10_000,
   storeTimeoutMs: 2_000,
   retries: 2,
+  retryBudgetMs: 10_000,
   discoveryTtlSeconds: 3600,
   assertionAudience: "issuer",
 } as const;
@@ -40,6 +41,7 @@ export interface ResolvedOptions {
   readonly timeoutMs: number;
   readonly storeTimeoutMs: number;
   readonly retries: number;
+  readonly retryBudgetMs: number;
   readonly discoveryTtlMs: number;
   readonly allowInsecureRequests: boolean;
   /** Delivers an event to `onEvent`; an observer that throws never breaks authentication. */
@@ -75,7 +77,7 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
     if (typeof value === "string") secureUrl(value, "config", name, allowInsecureRequests);
     else if (value !== undefined && !(name === "resource" && value === false)) throw configError(`${name} must be a URL string`);
   }
-  const number = (name: "refreshSkewSeconds" | "timeoutMs" | "storeTimeoutMs" | "retries" | "discoveryTtlSeconds") => {
+  const number = (name: "refreshSkewSeconds" | "timeoutMs" | "storeTimeoutMs" | "retries" | "retryBudgetMs" | "discoveryTtlSeconds") => {
     const value = options[name] ?? DEFAULTS[name];
     if (!(typeof value === "number" && Number.isFinite(value) && value >= 0)) throw configError(`${name} must be a non-negative number`);
     return value;
@@ -106,6 +108,7 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
     lockTtlMs: Math.max(number("timeoutMs"), 1000),
     storeTimeoutMs: number("storeTimeoutMs"),
     retries: number("retries"),
+    retryBudgetMs: number("retryBudgetMs"),
     discoveryTtlMs: number("discoveryTtlSeconds") * 1000,
     allowInsecureRequests,
     emit: onEvent

@@ -1,7 +1,7 @@
 import type { Binding } from "./binding.js";
 import { ClientCredentialsError } from "./errors.js";
 import { requestToken } from "./grant/client-credentials.js";
-import { type Http, MAX_RETRY_AFTER_MS } from "./http.js";
+import type { Http } from "./http.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Server, ServerDirectory } from "./server-directory.js";
 import { restoreToken } from "./stored-token.js";
@@ -164,12 +164,12 @@ export class TokenCache {
 
   /**
    * A live flight's worst case: store calls and every attempt, plus (`waits`) the fleet lock and
-   * every `Retry-After`. Callers join a background refresh only for its attempts: it may have died.
+   * the retry budget. Callers join a background refresh only for its attempts: it may have died.
    */
   #staleMs(waits: boolean): number {
     const { storeTimeoutMs, timeoutMs, retries } = this.#options;
     const attempts = 3 * storeTimeoutMs + (retries + 1) * timeoutMs;
-    return waits ? attempts + 2 * this.#options.lockTtlMs + retries * MAX_RETRY_AFTER_MS : attempts;
+    return waits ? attempts + 2 * this.#options.lockTtlMs + this.#options.retryBudgetMs : attempts;
   }
 
   async #obtain(binding: Binding, server: Server, key: string, held: StoredToken | undefined, flight: Flight): Promise<StoredToken> {

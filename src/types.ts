@@ -88,7 +88,17 @@ export type ClientCredentialsEvent =
   | { type: "cache-hit"; issuer: string; resource?: string; scope?: string; expiresAt: number; tier: "memory" | "store" }
   | { type: "cache-miss"; issuer: string; resource?: string; scope?: string; reason: "empty" | "expiring" }
   | { type: "token-request"; tokenEndpoint: string; authMethod: ClientAuthMethod; resource?: string; scope?: string }
-  | { type: "token-response"; tokenEndpoint: string; status: number; expiresAt?: number; scope?: string; ok: boolean; error?: string }
+  | {
+      type: "token-response";
+      tokenEndpoint: string;
+      status: number;
+      expiresAt?: number;
+      scope?: string;
+      ok: boolean;
+      error?: string;
+      /** The `expires_in` the server sent, when it was over a day and the token is kept for a day only. */
+      clampedFrom?: number;
+    }
   | { type: "http-retry"; url: string; attempt: number; status?: number }
   | { type: "retry"; url: string; reason: "unauthorized" | "insufficient_scope" }
   | { type: "error"; phase: ClientCredentialsPhase; message: string };
@@ -138,8 +148,11 @@ export interface ClientCredentialsOptions {
   scope?: string | string[];
   /**
    * Resource indicator (RFC 8707). A string overrides the discovered one and limits which URLs
-   * get tokens; `false` omits the parameter (e.g. Microsoft Entra ID v2).
+   * get tokens; `false` omits the parameter (e.g. Microsoft Entra ID v2). Any absolute URI is
+   * accepted (`urn:example:mcp`, `api://mcp-prod`) when `resourceUrl` says where tokens may go.
    * @default the protected resource metadata's `resource`, verbatim
+   * @example
+   * withClientCredentials({ clientId, clientSecret, resource: "api://mcp-prod", resourceUrl: "https://mcp.example.com/mcp" });
    */
   resource?: string | false;
   /**
@@ -202,11 +215,23 @@ export interface ClientCredentialsOptions {
    */
   storeTimeoutMs?: number;
   /**
-   * Retries of authorization-server requests on network errors, 408, 429 and 5xx
-   * (honouring `Retry-After` up to 60 s).
+   * Retries of authorization-server and metadata requests on network errors, timeouts, 408, 429
+   * and 5xx, after an exponential backoff (0.3 s, 0.6 s, … at most 5 s) or the server's
+   * `Retry-After`, within `retryBudgetMs`.
    * @default 2
    */
   retries?: number;
+  /**
+   * How long retries of one request may go on: a retry whose wait would end later than this
+   * after the first attempt started is not made. A `Retry-After` that asks for longer fails at
+   * once with code `retry_later` and the server's `retryAfter` (in seconds) on the error, so a
+   * caller learns in milliseconds, not minutes. The worst case of one request is
+   * `retryBudgetMs + timeoutMs`. Raise it for batch jobs that would rather wait.
+   * @default 10000
+   * @example
+   * withClientCredentials({ clientId, clientSecret, retryBudgetMs: 120_000 }); // a nightly job may wait out a 429
+   */
+  retryBudgetMs?: number;
   /**
    * How long discovered metadata is reused.
    * @default 3600

@@ -1,4 +1,4 @@
-import { ClientCredentialsError, withoutQuery } from "../errors.js";
+import { ClientCredentialsError, type ClientCredentialsErrorCode, withoutQuery } from "../errors.js";
 import { type Http, parseJson } from "../http.js";
 import type { ClientCredentialsEvent } from "../types.js";
 
@@ -36,6 +36,6 @@ export async function firstDocument<T>(
 }
 
 /** A discovery error naming the URL it is about (a metadata document's, an issuer's, a resource's). */
-export function documentError(message: string, code: string, url: URL | string, cause?: unknown): ClientCredentialsError {
+export function documentError(message: string, code: ClientCredentialsErrorCode, url: URL | string, cause?: unknown): ClientCredentialsError {
   return new ClientCredentialsError("discovery", message, { code, url: String(url), cause });
 }

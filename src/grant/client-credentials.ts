@@ -7,6 +7,11 @@ import type { ClientAuthenticator } from "./client-auth.js";
 
 /** Lifetime assumed when a token response has no `expires_in` (RFC 6749 §5.1 makes it optional). */
 export const DEFAULT_EXPIRES_IN_SECONDS = 3600;
+/**
+ * The longest a token is kept: a server answering `expires_in: 1e12` must not pin a token that
+ * will be revoked long before, nor hand a shared store a TTL it cannot represent.
+ */
+export const MAX_EXPIRES_IN_SECONDS = 86_400;
 
 export interface TokenRequest {
   tokenEndpoint: URL;
@@ -30,7 +35,7 @@ export async function requestToken(
   const tokenEndpoint = request.tokenEndpoint.href;
   emit(defined({ type: "token-request", tokenEndpoint, authMethod: auth.method, resource, scope }));
   const obtainedAt = Date.now();
-  const { status, text } = await http.postForm(
+  const { status, headers, text, retryAfter } = await http.postForm(
     request.tokenEndpoint,
     async () => {
       const body = new URLSearchParams(defined({ grant_type: "client_credentials", resource, scope }) as Record<string, string>);
@@ -45,12 +50,17 @@ export async function requestToken(
     emit(defined({ type: "token-response", tokenEndpoint, status, ok: false, error }));
     // Only a refusal of the grant itself may be the metadata's warning come true.
     const note = status !== 200 && (error === undefined || REFUSALS.has(error)) ? unlisted(request.grantTypes) : "";
-    throw new ClientCredentialsError("token", `${message}${note}`, { status, url: tokenEndpoint, ...fields });
+    throw new ClientCredentialsError("token", `${message}${note}`, defined({ status, url: tokenEndpoint, retryAfter, ...fields }));
   };
 
   const oauth = await validate("error", json);
   if (status !== 200 || (typeof oauth !== "string" && oauth.error)) {
-    if (typeof oauth === "string" || !oauth.error) return reject(`token endpoint answered HTTP ${status} without an OAuth error`, {});
+    if (typeof oauth === "string" || !oauth.error) {
+      const later = status === 429 || status === 503;
+      const after = retryAfter === undefined ? "" : ` (Retry-After: ${retryAfter} s)`;
+      const body = json === undefined ? `; its body is not JSON${contentType(headers)}` : "";
+      return reject(`token endpoint answered HTTP ${status}${after} without an OAuth error${body}`, { code: later ? "retry_later" : "http_error" });
+    }
     // Some servers echo what they received: the secret must not reach messages or events.
     const code = auth.redact(oauth.error);
     const description = oauth.error_description === undefined ? undefined : auth.redact(oauth.error_description);
@@ -60,23 +70,39 @@ export async function requestToken(
   const token = await validate("token", json);
   const expiresIn = typeof token === "string" ? undefined : seconds(token.expires_in);
   if (typeof token === "string" || !isHeaderSafeToken(token.access_token) || expiresIn === undefined) {
-    const why = typeof token === "string" ? token : expiresIn === undefined ? "expires_in: invalid_value" : "access_token: invalid_format";
-    return reject(`token response ${json === undefined ? "is not JSON" : `is invalid (${why})`}`, { code: "invalid_token_response" });
+    const why =
+      typeof token === "string"
+        ? token
+        : expiresIn === undefined
+          ? "expires_in: must be a positive number of seconds"
+          : "access_token: not a string of visible ASCII (at most 64 KiB)";
+    const problem = json === undefined ? `is not JSON${contentType(headers)}` : `is invalid (${why})`;
+    return reject(`token response ${problem}`, { code: "invalid_token_response" });
   }
   const tokenType = token.token_type;
   if (tokenType.toLowerCase() !== "bearer") {
     return reject(`unsupported token_type ${JSON.stringify(tokenType.slice(0, 64))} (only Bearer is supported)`, { code: "unsupported_token_type" });
   }
-  const expiresAt = obtainedAt + expiresIn * 1000;
+  const clampedFrom = expiresIn > MAX_EXPIRES_IN_SECONDS ? expiresIn : undefined;
+  const expiresAt = obtainedAt + Math.min(expiresIn, MAX_EXPIRES_IN_SECONDS) * 1000;
   const granted = (token.scope ?? scope) || undefined;
-  emit(defined({ type: "token-response", tokenEndpoint, status, ok: true, expiresAt, scope: granted }));
+  emit(defined({ type: "token-response", tokenEndpoint, status, ok: true, expiresAt, scope: granted, clampedFrom }));
   return defined({ accessToken: token.access_token, tokenType, expiresAt, obtainedAt, scope: granted, resource, issuer: issuer || undefined });
 }
 
-/** `expires_in`: absent, a non-negative number, or (older Entra ID) a numeric string; `undefined` for anything else. */
+/**
+ * `expires_in`: absent, a positive number, or (older Entra ID) a numeric string; `undefined` for
+ * anything else. Zero is refused too: a token expired on arrival cannot serve a single request.
+ */
 function seconds(value: unknown): number | undefined {
-  const number = typeof value === "string" && /^\d{1,10}$/.test(value) ? Number(value) : (value ?? DEFAULT_EXPIRES_IN_SECONDS);
-  return typeof number === "number" && number >= 0 && Number.isFinite(number) ? number : undefined;
+  const number = typeof value === "string" && /^\d{1,15}$/.test(value) ? Number(value) : (value ?? DEFAULT_EXPIRES_IN_SECONDS);
+  return typeof number === "number" && number > 0 && Number.isFinite(number) ? number : undefined;
+}
+
+/** The media type of a body that is not JSON, for a message (never the body: it may echo a secret). */
+function contentType(headers: Headers): string {
+  const type = headers.get("content-type")?.split(";")[0]?.trim();
+  return type ? ` (${sanitize(type).slice(0, 64)})` : "";
 }
 
 const REFUSALS = new Set(["unsupported_grant_type", "unauthorized_client"]);
