@@ -277,6 +277,12 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
   };
 }
 
+/**
+ * The Bearer challenge of a 401 or 403. A 401 with no readable challenge at all counts as a bare
+ * Bearer one (the MCP spec's well-known fallback: many servers send no header); one that asks
+ * for another scheme only (Basic, Negotiate) is not ours, and comes back `undefined`.
+ */
 function challengeOf(response: Response): BearerChallenge | undefined {
-  return bearerChallenge(parseWwwAuthenticate(response.headers.get("www-authenticate")));
+  const challenges = parseWwwAuthenticate(response.headers.get("www-authenticate"));
+  return challenges.length === 0 && response.status === 401 ? { resourceMetadata: [] } : bearerChallenge(challenges);
 }

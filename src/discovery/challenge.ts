@@ -101,7 +101,8 @@ export function parseWwwAuthenticate(header: string | null | undefined): Challen
       skipToComma();
       continue;
     }
-    current = { scheme: name.toLowerCase(), params: {} };
+    // No prototype: a parameter named `__proto__` or `constructor` is just a parameter.
+    current = { scheme: name.toLowerCase(), params: Object.create(null) as Record<string, string[]> };
     challenges.push(current);
     skipWhitespace();
     TOKEN68.lastIndex = i;

@@ -21,12 +21,23 @@ export async function firstDocument<T>(
   for (const candidate of candidates) {
     try {
       const url = http.secureUrl(candidate, "discovery", "metadata URL");
-      const { status, text } = await http.get(url, "discovery");
+      const { status, text, retryAfter } = await http.get(url, "discovery");
       const shown = withoutQuery(url.href);
       emit({ type: "discovery", kind, url: shown, status, ok: status === 200 });
       const json = status === 200 ? parseJson(text) : undefined;
       if (json !== undefined) return await accept(json, url);
       tried.push(`${shown} → ${status === 200 ? "200 (not JSON)" : status}`);
+      // A server that is down or busy is not a server without the document: say which.
+      if (status === 429 || status >= 500) {
+        const code = status === 429 || status === 503 ? "retry_later" : "http_error";
+        const after = retryAfter === undefined ? "" : ` (Retry-After: ${retryAfter} s)`;
+        firstError ??= new ClientCredentialsError("discovery", `metadata endpoint answered HTTP ${status}${after}`, {
+          code,
+          status,
+          url: url.href,
+          retryAfter,
+        });
+      }
     } catch (error) {
       if (!(error instanceof ClientCredentialsError)) throw error;
       firstError ??= error;
