@@ -9,6 +9,8 @@ export type ClientCredentialsErrorCode =
   // config
   | "invalid_config"
   | "invalid_key"
+  | "unsupported_key_format"
+  | "unsupported_algorithm"
   | "invalid_url"
   | "insecure_url"
   | "unsupported_auth_method"

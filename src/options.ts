@@ -74,7 +74,8 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
   const allowInsecureRequests = options.allowInsecureRequests ?? false;
   for (const name of URL_OPTIONS) {
     const value = options[name];
-    if (typeof value === "string") secureUrl(value, "config", name, allowInsecureRequests);
+    if (name === "resource" && typeof value === "string" && isOtherUri(value)) checkIndicator(value, resourceUrl);
+    else if (typeof value === "string") secureUrl(value, "config", name, allowInsecureRequests);
     else if (value !== undefined && !(name === "resource" && value === false)) throw configError(`${name} must be a URL string`);
   }
   const number = (name: "refreshSkewSeconds" | "timeoutMs" | "storeTimeoutMs" | "retries" | "retryBudgetMs" | "discoveryTtlSeconds") => {
@@ -126,6 +127,24 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
   };
   // Not enumerable: logging or serialising the resolved options never shows the credential.
   return Object.defineProperty(resolved, "credential", { value: credential, enumerable: false }) as ResolvedOptions;
+}
+
+/** An absolute URI of a scheme other than http(s): `urn:…`, `api://…`. */
+function isOtherUri(value: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:/i.test(value) && !/^https?:/i.test(value);
+}
+
+/**
+ * RFC 8707 §2 allows any absolute URI without a fragment as a resource indicator (`urn:…`,
+ * `api://…`); such a one says nothing about where tokens may go, so `resourceUrl` must.
+ */
+function checkIndicator(value: string, resourceUrl: string | undefined): void {
+  if (value.includes("#")) throw configError("resource must not have a fragment (RFC 8707)");
+  if (resourceUrl === undefined) {
+    throw configError(
+      `resource ${JSON.stringify(value.slice(0, 100))} is not a URL that can receive tokens: set resourceUrl to the URL prefix that may (the MCP server's URL)`,
+    );
+  }
 }
 
 function isStore(store: TokenStore): boolean {

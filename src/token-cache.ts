@@ -19,6 +19,8 @@ interface Flight {
   waiters: number;
   startedAt: number;
   background: boolean;
+  /** Aborted once every caller has left: a retry nobody waits for is not made. */
+  controller: AbortController;
 }
 
 interface KeyMemo {
@@ -43,6 +45,8 @@ export class TokenCache {
   readonly #keys = new WeakMap<Binding, KeyMemo>();
   /** Keys whose background refresh failed: not retried before this time. */
   readonly #backoff = new Map<string, number>();
+  /** Keys whose token endpoint asked to come back later (`Retry-After`): callers fail at once until then. */
+  readonly #notBefore = new Map<string, { until: number; error: ClientCredentialsError }>();
   /** Bumped by clear(): a token request that started before it must not write back. */
   #generation = 0;
 
@@ -69,17 +73,45 @@ export class TokenCache {
     const served = this.#serve(binding, server, key);
     if (served) return served;
     const held = this.#memory.get(key);
+    const valid = held && held.expiresAt > Date.now() ? held : undefined;
+    const later = this.#later(key);
+    if (later) {
+      if (valid) return valid;
+      throw later;
+    }
     const flight = this.#flight(binding, server, key, held);
     flight.waiters++;
     try {
       return await abortable(flight.promise, signal);
     } catch (error) {
       // A failed refresh is no reason to drop a token that is still valid.
-      if (held && held.expiresAt > Date.now() && error instanceof ClientCredentialsError) return held;
+      if (valid && error instanceof ClientCredentialsError) return valid;
       throw error;
     } finally {
       flight.waiters--;
+      if (flight.waiters === 0 && signal?.aborted) this.#abandon(key, flight);
     }
+  }
+
+  /** The caller's copy of a remembered `retry_later`, while its `Retry-After` lasts. */
+  #later(key: string): ClientCredentialsError | undefined {
+    const entry = this.#notBefore.get(key);
+    if (!entry) return undefined;
+    const left = entry.until - Date.now();
+    if (left <= 0) {
+      this.#notBefore.delete(key);
+      return undefined;
+    }
+    const { phase, message, status, code, url } = entry.error;
+    const retryAfter = Math.ceil(left / 1000);
+    return new ClientCredentialsError(phase, `${message.replace(/^\[\w+\] /, "")}; not asked again before then`, defined({ status, code, url, retryAfter }));
+  }
+
+  /** Every caller of a foreground flight left: stop it (no retry, no wait) and let the next caller start afresh. */
+  #abandon(key: string, flight: Flight): void {
+    if (flight.background) return;
+    if (this.#flights.get(key) === flight) this.#flights.delete(key);
+    flight.controller.abort(new DOMException("every caller waiting for this token aborted", "AbortError"));
   }
 
   /** Forgets the `rejected` token and only that one (another caller may have replaced it); without one, any. */
@@ -99,6 +131,7 @@ export class TokenCache {
     this.#memory.clear();
     this.#flights.clear();
     this.#backoff.clear();
+    this.#notBefore.clear();
   }
 
   /**
@@ -150,7 +183,13 @@ export class TokenCache {
   #flight(binding: Binding, server: Server | Promise<Server>, key: string, held: StoredToken | undefined, background = false): Flight {
     const current = this.#live(key);
     if (current) return current;
-    const started: Flight = { promise: Promise.resolve() as unknown as Promise<StoredToken>, waiters: background ? 1 : 0, startedAt: Date.now(), background };
+    const started: Flight = {
+      promise: Promise.resolve() as unknown as Promise<StoredToken>,
+      waiters: background ? 1 : 0,
+      startedAt: Date.now(),
+      background,
+      controller: new AbortController(),
+    };
     started.promise = Promise.resolve(server)
       .then((resolved) => this.#obtain(binding, resolved, key, held, started))
       .finally(() => {
@@ -180,7 +219,7 @@ export class TokenCache {
     }
     abandoned(flight);
     this.#options.emit({ type: "cache-miss", ...label(binding, server), reason: held ? "expiring" : "empty" });
-    return this.#guard.locks ? this.#singleFlight(binding, server, key, flight) : this.#request(binding, server, key);
+    return this.#guard.locks ? this.#singleFlight(binding, server, key, flight) : this.#request(binding, server, key, flight);
   }
 
   /**
@@ -196,12 +235,12 @@ export class TokenCache {
       () => this.#fromStore(key),
       () => abandoned(flight),
     );
-    if ("release" in turn) return this.#request(binding, server, key, turn.release);
+    if ("release" in turn) return this.#request(binding, server, key, flight, turn.release);
     this.#options.emit({ type: "cache-hit", ...label(binding, server), expiresAt: turn.found.expiresAt, tier: "store" });
     return turn.found;
   }
 
-  async #request(binding: Binding, server: Server, key: string, release?: () => Promise<void>): Promise<StoredToken> {
+  async #request(binding: Binding, server: Server, key: string, flight: Flight, release?: () => Promise<void>): Promise<StoredToken> {
     const generation = this.#generation;
     let token: StoredToken;
     try {
@@ -214,11 +253,15 @@ export class TokenCache {
           resource: binding.resource,
           scopes: binding.scopes,
           grantTypes: server.grantTypes,
+          signal: flight.controller.signal,
         },
         this.#options.emit,
       );
     } catch (error) {
       void release?.(); // let a waiter try at once
+      if (error instanceof ClientCredentialsError && error.retryAfter && generation === this.#generation) {
+        this.#notBefore.set(key, { until: Date.now() + error.retryAfter * 1000, error });
+      }
       throw error;
     }
     if (generation === this.#generation) {

@@ -51,6 +51,8 @@ export type { KeyCache } from "./jwt.js";
 
 export function createClientAuth(options: ResolvedOptions, method: ClientAuthMethod, server: ServerAuthSupport, keys: KeyCache): ClientAuthenticator {
   const { clientId, credential } = options;
+  /** The last few client assertions sent, which redact() removes. */
+  const sent: string[] = [];
   if (credential.kind === "key") {
     // The key's type, the algorithm and jose all live in the lazily loaded jwt chunk; a key that
     // does not fit fails there, on the first token request (which asks for identity() first).
@@ -69,31 +71,39 @@ export function createClientAuth(options: ResolvedOptions, method: ClientAuthMet
         const { alg, thumbprint } = (await key()).key;
         return `private_key_jwt:${alg}:${thumbprint}`;
       },
-      redact: (text) => text,
+      // An assertion is a credential until it expires: a server echoing one must not put it in an error.
+      redact: (text) => redactAll(text, sent),
       async apply(body, _headers, context) {
         const { jwt, key: signing } = await key();
+        const assertion = await jwt.signAssertion(signing, clientId, assertionAudience(options.assertionAudience, context), ASSERTION_LIFETIME_SECONDS);
+        sent.unshift(assertion);
+        sent.length = Math.min(sent.length, 4);
         body.set("client_assertion_type", JWT_BEARER_ASSERTION);
-        body.set(
-          "client_assertion",
-          await jwt.signAssertion(signing, clientId, assertionAudience(options.assertionAudience, context), ASSERTION_LIFETIME_SECONDS),
-        );
+        body.set("client_assertion", assertion);
       },
     };
   }
   const { secret } = credential;
+  const basic = btoa(`${formEncode(clientId)}:${formEncode(secret)}`);
+  // Every form the secret travels in: some servers echo the header or the form body they received.
+  const forms = secret.length >= 4 ? [basic, formEncode(secret), encodeURIComponent(secret), secret] : [basic];
   return {
     method,
     identity: async () => method,
-    redact: (text) => (secret.length >= 4 ? text.split(secret).join("[redacted]") : text),
+    redact: (text) => redactAll(text, forms),
     async apply(body, headers) {
       if (method === "client_secret_basic") {
-        headers.set("authorization", `Basic ${btoa(`${formEncode(clientId)}:${formEncode(secret)}`)}`);
+        headers.set("authorization", `Basic ${basic}`);
       } else {
         body.set("client_id", clientId);
         body.set("client_secret", secret);
       }
     },
   };
+}
+
+function redactAll(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((redacted, secret) => redacted.split(secret).join("[redacted]"), text);
 }
 
 function assertionAudience(setting: string, context: AssertionContext): string {

@@ -21,6 +21,8 @@ export interface TokenRequest {
   scopes: readonly string[];
   /** The metadata's grant_types_supported, when it does not list client_credentials. */
   grantTypes?: readonly string[] | undefined;
+  /** Ends the request, its retries and their waits: every caller left. */
+  signal?: AbortSignal;
 }
 
 /** RFC 6749 §4.4: one client_credentials token request, response validated. */
@@ -41,7 +43,7 @@ export async function requestToken(
       const body = new URLSearchParams(defined({ grant_type: "client_credentials", resource, scope }) as Record<string, string>);
       const headers = new Headers({ accept: "application/json" });
       await auth.apply(body, headers, defined({ tokenEndpoint, issuer: issuer || undefined }));
-      return { body, headers };
+      return defined({ body, headers, signal: request.signal });
     },
     "token",
   );

@@ -1,3 +1,5 @@
+import type { ClientCredentialsErrorCode } from "../errors.js";
+
 export type PrivateKeyInput = string | JsonWebKey | CryptoKey;
 
 /**
@@ -8,7 +10,7 @@ export type PrivateKeyInput = string | JsonWebKey | CryptoKey;
 export class KeyError extends Error {
   constructor(
     message: string,
-    readonly code = "invalid_key",
+    readonly code: Extract<ClientCredentialsErrorCode, "invalid_key" | "unsupported_key_format" | "unsupported_algorithm"> = "invalid_key",
     options?: ErrorOptions,
   ) {
     super(message, options);
