@@ -1,4 +1,4 @@
-import { ClientCredentialsError, type ClientCredentialsErrorOptions, type ClientCredentialsPhase, withoutQuery } from "./errors.js";
+import { ClientCredentialsError, type ClientCredentialsErrorOptions, type ClientCredentialsPhase, sanitize, withoutQuery } from "./errors.js";
 import type { ClientCredentialsEvent, FetchLike } from "./types.js";
 import { defined } from "./util.js";
 
@@ -228,6 +228,9 @@ export function parseJson(text: string): unknown {
   }
 }
 
+/** A foreign error, for a message: its message and the system error code beneath it (`ENOTFOUND`, `ECONNRESET`). */
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return typeof error;
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return sanitize(`${error.message}${typeof code === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? ` (${code})` : ""}`);
 }
