@@ -18,12 +18,14 @@ import {
   type AccessToken,
   type AuthenticatedFetch,
   ClientCredentialsError,
+  type ClientCredentialsErrorCode,
   type ClientCredentialsEvent,
   type ClientCredentialsOptions,
   type ClientCredentialsPhase,
   type FetchLike,
   isClientCredentialsError,
   memoryStore,
+  type OAuthErrorCode,
   sealedStore,
   type TokenStore,
   withClientCredentials,
@@ -79,7 +81,10 @@ describe("withClientCredentials types", () => {
     expectTypeOf<ClientCredentialsPhase>().toEqualTypeOf<"config" | "discovery" | "token" | "resource">();
     expectTypeOf<ClientCredentialsError>().toExtend<Error>();
     expectTypeOf<ClientCredentialsError["status"]>().toEqualTypeOf<number | undefined>();
-    expectTypeOf<ClientCredentialsError["code"]>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<ClientCredentialsError["code"]>().toEqualTypeOf<ClientCredentialsErrorCode | OAuthErrorCode | (string & {}) | undefined>();
+    expectTypeOf<"retry_later">().toExtend<ClientCredentialsErrorCode>();
+    expectTypeOf<"invalid_client">().toExtend<OAuthErrorCode>();
+    expectTypeOf<ClientCredentialsError["retryAfter"]>().toEqualTypeOf<number | undefined>();
     expectTypeOf<ClientCredentialsError["description"]>().toEqualTypeOf<string | undefined>();
     const error: unknown = new ClientCredentialsError("token", "x", { status: 401, code: "invalid_client" });
     if (isClientCredentialsError(error)) expectTypeOf(error).toEqualTypeOf<ClientCredentialsError>();
