@@ -122,7 +122,8 @@ export function createHttp(options: HttpOptions): Http {
         outcome = await Promise.race([pending, stopped]);
       } catch (error) {
         if (caller?.aborted) throw caller.reason;
-        const transient = !(error instanceof ClientCredentialsError) || error.code === "timeout";
+        // A connection lost mid-body is as transient as one lost before the headers.
+        const transient = !(error instanceof ClientCredentialsError) || error.code === "timeout" || error.code === "network_error";
         const wait = transient ? retryWait(attempt) : undefined;
         if (wait === undefined)
           throw error instanceof ClientCredentialsError ? error : fail(`request failed: ${describe(error)}`, { code: "network_error", cause: error });

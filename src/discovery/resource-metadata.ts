@@ -24,14 +24,21 @@ export function resourceOf(url: URL): URL {
   return bare;
 }
 
-/** Same origin, and `url`'s path equals the resource's path or continues it at a `/`. */
+/**
+ * After the resource's path: an encoded `/` or `\`, or a dot-segment that is percent-encoded or
+ * hidden behind `;` parameters (`..;`). URL parsing keeps them, but a server that decodes or
+ * strips them before routing would resolve the path outside the resource.
+ */
+const ESCAPES = /%2f|%5c|\\|(?:^|\/)(?:\.|%2e){1,2}(?:;[^/]*)?(?:\/|$)/i;
+
+/** Same origin, and `url`'s path equals the resource's path or continues it at a `/`, without escaping it. */
 export function isUnderResource(url: URL, resource: URL): boolean {
   if (url.origin !== resource.origin) return false;
   const base = resource.pathname;
   const path = url.pathname;
   if (base === "/" || base === "" || path === base) return true;
   const prefix = base.endsWith("/") ? base : `${base}/`;
-  return path.startsWith(prefix);
+  return path.startsWith(prefix) && !ESCAPES.test(path.slice(prefix.length));
 }
 
 /** RFC 9728 §3.1 and the MCP spec: challenge URLs first, then the path form, then the root form. */
