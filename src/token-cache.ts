@@ -1,8 +1,10 @@
 import type { Binding } from "./binding.js";
 import { ClientCredentialsError } from "./errors.js";
+import { abandoned, type Flight, Flights } from "./flights.js";
 import { requestToken } from "./grant/client-credentials.js";
 import type { Http } from "./http.js";
 import type { ResolvedOptions } from "./options.js";
+import { Postponed } from "./postponed.js";
 import type { Server, ServerDirectory } from "./server-directory.js";
 import { restoreToken } from "./stored-token.js";
 import type { StoreGuard } from "./stores/guard.js";
@@ -12,16 +14,6 @@ import { abortable, defined } from "./util.js";
 const MAX_MEMORY_ENTRIES = 10_000;
 /** After a failed background refresh, the token still serving is not refreshed again for this long. */
 const BACKGROUND_RETRY_MS = 5000;
-
-/** A token being obtained for every caller of one key; it stops early once all of them left (a background one never does). */
-interface Flight {
-  promise: Promise<StoredToken>;
-  waiters: number;
-  startedAt: number;
-  background: boolean;
-  /** Aborted once every caller has left: a retry nobody waits for is not made. */
-  controller: AbortController;
-}
 
 interface KeyMemo {
   server: Server;
@@ -41,12 +33,11 @@ export class TokenCache {
   readonly #servers: ServerDirectory;
   readonly #guard: StoreGuard;
   readonly #memory = new Map<string, StoredToken>();
-  readonly #flights = new Map<string, Flight>();
+  readonly #flights: Flights;
   readonly #keys = new WeakMap<Binding, KeyMemo>();
   /** Keys whose background refresh failed: not retried before this time. */
   readonly #backoff = new Map<string, number>();
-  /** Keys whose token endpoint asked to come back later (`Retry-After`): callers fail at once until then. */
-  readonly #notBefore = new Map<string, { until: number; error: ClientCredentialsError }>();
+  readonly #postponed = new Postponed();
   /** Bumped by clear(): a token request that started before it must not write back. */
   #generation = 0;
 
@@ -55,6 +46,9 @@ export class TokenCache {
     this.#http = http;
     this.#servers = servers;
     this.#guard = guard;
+    // A flight's worst case: store calls and every attempt; with the waits, also the fleet lock and the retry budget.
+    const { storeTimeoutMs, timeoutMs, retries, lockTtlMs, retryBudgetMs } = options;
+    this.#flights = new Flights({ attemptsMs: 3 * storeTimeoutMs + (retries + 1) * timeoutMs, waitsMs: 2 * lockTtlMs + retryBudgetMs });
   }
 
   /**
@@ -74,7 +68,7 @@ export class TokenCache {
     if (served) return served;
     const held = this.#memory.get(key);
     const valid = held && held.expiresAt > Date.now() ? held : undefined;
-    const later = this.#later(key);
+    const later = this.#postponed.check(key);
     if (later) {
       if (valid) return valid;
       throw later;
@@ -88,30 +82,8 @@ export class TokenCache {
       if (valid && error instanceof ClientCredentialsError) return valid;
       throw error;
     } finally {
-      flight.waiters--;
-      if (flight.waiters === 0 && signal?.aborted) this.#abandon(key, flight);
+      this.#flights.leave(key, flight, Boolean(signal?.aborted));
     }
-  }
-
-  /** The caller's copy of a remembered `retry_later`, while its `Retry-After` lasts. */
-  #later(key: string): ClientCredentialsError | undefined {
-    const entry = this.#notBefore.get(key);
-    if (!entry) return undefined;
-    const left = entry.until - Date.now();
-    if (left <= 0) {
-      this.#notBefore.delete(key);
-      return undefined;
-    }
-    const { phase, message, status, code, url } = entry.error;
-    const retryAfter = Math.ceil(left / 1000);
-    return new ClientCredentialsError(phase, `${message.replace(/^\[\w+\] /, "")}; not asked again before then`, defined({ status, code, url, retryAfter }));
-  }
-
-  /** Every caller of a foreground flight left: stop it (no retry, no wait) and let the next caller start afresh. */
-  #abandon(key: string, flight: Flight): void {
-    if (flight.background) return;
-    if (this.#flights.get(key) === flight) this.#flights.delete(key);
-    flight.controller.abort(new DOMException("every caller waiting for this token aborted", "AbortError"));
   }
 
   /** Forgets the `rejected` token and only that one (another caller may have replaced it); without one, any. */
@@ -131,7 +103,7 @@ export class TokenCache {
     this.#memory.clear();
     this.#flights.clear();
     this.#backoff.clear();
-    this.#notBefore.clear();
+    this.#postponed.clear();
   }
 
   /**
@@ -144,7 +116,7 @@ export class TokenCache {
     const now = Date.now();
     const skew = this.#skew(held);
     if (now >= held.expiresAt - skew / 4) return undefined;
-    if (now >= held.expiresAt - skew && !this.#live(key) && !((this.#backoff.get(key) ?? 0) > now)) this.#refresh(binding, key, held);
+    if (now >= held.expiresAt - skew && !this.#flights.live(key) && !((this.#backoff.get(key) ?? 0) > now)) this.#refresh(binding, key, held);
     if (this.#options.observed) this.#options.emit({ type: "cache-hit", ...label(binding, server), expiresAt: held.expiresAt, tier: "memory" });
     return held;
   }
@@ -169,46 +141,10 @@ export class TokenCache {
     }
   }
 
-  /** The flight for `key` when it may still be alive (see #flight). */
-  #live(key: string): Flight | undefined {
-    const flight = this.#flights.get(key);
-    return flight && Date.now() - flight.startedAt < this.#staleMs(!flight.background) ? flight : undefined;
-  }
-
-  /**
-   * The flight for `key`, started if there is none alive. Runtimes may freeze or cancel work left
-   * running after a response, so a flight older than its worst case is taken for dead: a
-   * background one sooner (nobody awaits it, and callers must not wait on a refresh that died).
-   */
+  /** The flight for `key`: the live one, else a new one obtaining the token. */
   #flight(binding: Binding, server: Server | Promise<Server>, key: string, held: StoredToken | undefined, background = false): Flight {
-    const current = this.#live(key);
-    if (current) return current;
-    const started: Flight = {
-      promise: Promise.resolve() as unknown as Promise<StoredToken>,
-      waiters: background ? 1 : 0,
-      startedAt: Date.now(),
-      background,
-      controller: new AbortController(),
-    };
-    started.promise = Promise.resolve(server)
-      .then((resolved) => this.#obtain(binding, resolved, key, held, started))
-      .finally(() => {
-        if (this.#flights.get(key) === started) this.#flights.delete(key);
-      });
-    started.promise.catch(() => {}); // every caller gets the error through its own await
-    this.#flights.set(key, started);
-    if (!background) this.#backoff.delete(key);
-    return started;
-  }
-
-  /**
-   * A live flight's worst case: store calls and every attempt, plus (`waits`) the fleet lock and
-   * the retry budget. Callers join a background refresh only for its attempts: it may have died.
-   */
-  #staleMs(waits: boolean): number {
-    const { storeTimeoutMs, timeoutMs, retries } = this.#options;
-    const attempts = 3 * storeTimeoutMs + (retries + 1) * timeoutMs;
-    return waits ? attempts + 2 * this.#options.lockTtlMs + this.#options.retryBudgetMs : attempts;
+    if (!background && !this.#flights.live(key)) this.#backoff.delete(key);
+    return this.#flights.join(key, async (flight) => this.#obtain(binding, await server, key, held, flight), background);
   }
 
   async #obtain(binding: Binding, server: Server, key: string, held: StoredToken | undefined, flight: Flight): Promise<StoredToken> {
@@ -259,9 +195,7 @@ export class TokenCache {
       );
     } catch (error) {
       void release?.(); // let a waiter try at once
-      if (error instanceof ClientCredentialsError && error.retryAfter && generation === this.#generation) {
-        this.#notBefore.set(key, { until: Date.now() + error.retryAfter * 1000, error });
-      }
+      if (generation === this.#generation) this.#postponed.remember(key, error);
       throw error;
     }
     if (generation === this.#generation) {
@@ -328,11 +262,6 @@ export class TokenCache {
     );
     return key;
   }
-}
-
-/** Every caller aborted: nobody wants the token, so no request is made for it. */
-function abandoned(flight: Flight): void {
-  if (flight.waiters === 0) throw new DOMException("every caller waiting for this token aborted", "AbortError");
 }
 
 function label(binding: Binding, server: Server): { issuer: string; resource?: string; scope?: string } {

@@ -170,7 +170,7 @@ describe("token endpoint faults", () => {
     expect(again).toMatchObject({ phase: "token", code: "retry_later", status: 429 });
     expect(again.retryAfter).toBeGreaterThan(55);
     expect(again.retryAfter).toBeLessThanOrEqual(60);
-    expect(again.message).toMatch(/not asked again before then/);
+    expect(again.message).toMatch(/HTTP 429: the server asked to retry after 60 s; \d+ s to go, and it is not asked again before then/);
     expect(mock.requestsTo("token")).toHaveLength(1);
     authFetch.clearTokens();
     expect((await authFetch(mock.resource)).status).toBe(200);

@@ -1,0 +1,35 @@
+import { ClientCredentialsError } from "./errors.js";
+import { defined } from "./util.js";
+
+/**
+ * Token requests a server asked to postpone: a `Retry-After` beyond the retry budget. Until it
+ * has passed, callers get the same error at once, without a request: a rate-limited server is
+ * not asked again by every call in the meantime.
+ */
+export class Postponed {
+  readonly #entries = new Map<string, { until: number; error: ClientCredentialsError }>();
+
+  /** Remembers `error` for `key` when it carries a `retryAfter`. */
+  remember(key: string, error: unknown): void {
+    if (error instanceof ClientCredentialsError && error.retryAfter) this.#entries.set(key, { until: Date.now() + error.retryAfter * 1000, error });
+  }
+
+  /** A fresh copy of the remembered error, its `retryAfter` counting down, while the wait lasts. */
+  check(key: string): ClientCredentialsError | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    const left = entry.until - Date.now();
+    if (left <= 0) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    const { phase, status, code, url, retryAfter: asked } = entry.error;
+    const retryAfter = Math.ceil(left / 1000);
+    const message = `HTTP ${status}: the server asked to retry after ${asked} s; ${retryAfter} s to go, and it is not asked again before then`;
+    return new ClientCredentialsError(phase, message, defined({ status, code, url, retryAfter }));
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
