@@ -64,12 +64,14 @@ export interface ClientCredentialsErrorOptions {
 }
 
 const MAX_DESCRIPTION = 300;
+/** Messages quote server lists (authorization servers, auth methods, algorithms): one line, bounded. */
+const MAX_MESSAGE = 2000;
 
 /** Strips control characters and caps length: descriptions come from untrusted servers. */
-export function sanitize(text: string): string {
+export function sanitize(text: string, max = MAX_DESCRIPTION): string {
   // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
-  return clean.length > MAX_DESCRIPTION ? `${clean.slice(0, MAX_DESCRIPTION)}…` : clean;
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 
 /**
@@ -88,7 +90,7 @@ export class ClientCredentialsError extends Error {
   readonly retryAfter?: number;
 
   constructor(phase: ClientCredentialsPhase, message: string, { cause, status, code, description, url, retryAfter }: ClientCredentialsErrorOptions = {}) {
-    super(`[${phase}] ${message}`, cause === undefined ? undefined : { cause });
+    super(`[${phase}] ${sanitize(message, MAX_MESSAGE)}`, cause === undefined ? undefined : { cause });
     // The fields are own properties (undefined when not given) in declaration order, which toJSON relies on.
     this.phase = phase;
     this.status = status;

@@ -6,7 +6,7 @@ import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
 import { createHttp, secureUrl } from "./http.js";
 import { resolveOptions } from "./options.js";
-import { discard, HIDES_REDIRECTS, MAX_REDIRECTS, refuseRedirect } from "./redirects.js";
+import { discard, HIDES_REDIRECTS, MAX_REDIRECTS, REDIRECT_STATUSES, refuseRedirect } from "./redirects.js";
 import { buffered, Replayable } from "./replay.js";
 import { authorize, hasAuthorization, type OwnHeaders, ownHeaders, unauthorize, withField } from "./request-init.js";
 import { ServerDirectory } from "./server-directory.js";
@@ -186,11 +186,24 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       progress?: (step: "bound" | "token") => void,
     ): Promise<Response> {
       const { url, signal } = request;
+      // A 401 or 403 from another origin (redirects took the request there) says nothing about this resource.
+      if (response.url && new URL(response.url).origin !== url.origin) return response;
       if (response.status === 401) {
         const challenge = challengeOf(response);
         if (!challenge && !token) return response;
         const { resourceMetadata = [], scope, error } = challenge ?? {};
-        emit(defined({ type: "challenge", url: resourceOf(url).href, status: 401, resourceMetadata, scope: scope || undefined, error: error || undefined }));
+        // A server may copy the token it refused into its challenge: events never show a token.
+        const hide = (text: string | undefined) => (text && token ? text.split(token.accessToken).join("[redacted]") : text) || undefined;
+        emit(
+          defined({
+            type: "challenge",
+            url: resourceOf(url).href,
+            status: 401,
+            resourceMetadata: resourceMetadata.map((u) => hide(u) ?? u),
+            scope: hide(scope),
+            error: hide(error),
+          }),
+        );
         secureUrl(url.href, "resource", "protected resource URL", resolved.allowInsecureRequests);
         discard(response);
         if (binding && token) await tokens.evict(binding, token.accessToken, signal);
@@ -244,12 +257,15 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       let current = request;
       for (let hop = 0; ; hop++) {
         const status = response.status;
-        if (status < 300 || status >= 400 || status === 304 || response.type === "opaqueredirect") return response; // never sent twice
+        if (!REDIRECT_STATUSES.has(status) || response.type === "opaqueredirect") return response; // never sent twice
         const location = response.headers.get("location");
         if (!location) return response;
         if (hop === MAX_REDIRECTS) break;
         discard(response);
-        current = current.redirectTo(new URL(location, current.url), status);
+        const target = new URL(location, current.url);
+        // fetch refuses these too; followed, a server could answer with a data: URL of its choice.
+        if (target.protocol !== "https:" && target.protocol !== "http:") throw new TypeError(`redirect to a ${target.protocol} URL`);
+        current = current.redirectTo(target, status);
         if (!isUnderResource(current.url, binding.boundary)) return base(...current.build(undefined, "follow"));
         response = await base(...current.build(token, "manual"));
       }

@@ -41,8 +41,9 @@ export function secureUrl(value: string, phase: ClientCredentialsPhase, what: st
   let url: URL;
   try {
     url = new URL(value);
-  } catch (cause) {
-    throw new ClientCredentialsError(phase, `${what} is not a valid absolute URL`, { code: "invalid_url", cause });
+  } catch {
+    // No cause: the parser's error quotes its input, which may hold credentials.
+    throw new ClientCredentialsError(phase, `${what} is not a valid absolute URL`, { code: "invalid_url" });
   }
   if (url.username || url.password) {
     throw new ClientCredentialsError(phase, `${what} must not contain credentials`, { code: "invalid_url" });
@@ -232,6 +233,8 @@ export function parseJson(text: string): unknown {
 /** A foreign error, for a message: its message and the system error code beneath it (`ENOTFOUND`, `ECONNRESET`). */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return typeof error;
+  // URLs in it lose their query: Deno's message quotes the request URL, and a query may hold a key.
+  const message = error.message.replace(/\bhttps?:\/\/[^\s()"'<>]+/g, (url) => withoutQuery(url));
   const code = (error.cause as { code?: unknown } | undefined)?.code;
-  return sanitize(`${error.message}${typeof code === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? ` (${code})` : ""}`);
+  return sanitize(`${message}${typeof code === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? ` (${code})` : ""}`);
 }

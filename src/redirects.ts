@@ -3,7 +3,7 @@ import { ClientCredentialsError, withoutQuery } from "./errors.js";
 export const MAX_REDIRECTS = 20;
 /** Browsers (pages and workers) answer `redirect: "manual"` with an opaque response. */
 export const HIDES_REDIRECTS = /^Mozilla\//.test(globalThis.navigator?.userAgent ?? "");
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+export const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** What fetch does for `redirect: "error"` (a network error on any redirect status), as our typed error. */
 export function refuseRedirect(url: string, response: Response): void {

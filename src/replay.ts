@@ -2,6 +2,8 @@ import { authorize, initOf, ownHeaders, withField } from "./request-init.js";
 import type { StoredToken } from "./types.js";
 
 const CONTENT_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
+/** What fetch (undici) drops on a redirect to another origin. */
+const CROSS_ORIGIN_HEADERS = ["authorization", "proxy-authorization", "cookie"];
 
 /**
  * A request as (url, init) whose body can be sent again after a 401: strings, bytes, forms and
@@ -49,10 +51,13 @@ export class Replayable {
   redirectTo(url: URL, status: number): Replayable {
     const method = (this.init.method ?? "GET").toUpperCase();
     const toGet = (status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST");
-    if (!toGet) return new Replayable(url, { ...this.init, method });
+    const crossOrigin = url.origin !== this.url.origin;
+    if (!toGet && !crossOrigin) return new Replayable(url, { ...this.init, method });
     const headers = new Headers(this.init.headers); // our own record or pairs (see of())
-    for (const name of CONTENT_HEADERS) headers.delete(name);
-    return new Replayable(url, { ...this.init, method: "GET", headers, body: null });
+    if (toGet) for (const name of CONTENT_HEADERS) headers.delete(name);
+    // As fetch does on a redirect to another origin: the caller's own credentials stay behind.
+    if (crossOrigin) for (const name of CROSS_ORIGIN_HEADERS) headers.delete(name);
+    return new Replayable(url, toGet ? { ...this.init, method: "GET", headers, body: null } : { ...this.init, method, headers });
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Binding } from "./binding.js";
 import { discoverAuthorizationServer, validateAuthorizationServerMetadata } from "./discovery/authorization-server.js";
-import { configError } from "./errors.js";
+import { configError, withoutQuery } from "./errors.js";
 import { type ClientAuthenticator, chooseAuthMethod, createClientAuth, type KeyCache, type ServerAuthSupport } from "./grant/client-auth.js";
 import type { Http } from "./http.js";
 import type { ResolvedOptions } from "./options.js";
@@ -18,6 +18,9 @@ export interface Server {
 }
 
 type Metadata = AuthorizationServerMetadata & { token_endpoint: string };
+
+/** Authorization servers kept per instance, oldest dropped first. */
+const MAX_SERVERS = 1024;
 
 /**
  * Authorization servers by issuer (or the configured token endpoint), from static options or
@@ -51,6 +54,7 @@ export class ServerDirectory {
       return entry.promise;
     }
     const promise = this.#resolve(binding.issuer);
+    if (this.#entries.size >= MAX_SERVERS) this.#entries.delete(this.#entries.keys().next().value as string);
     this.#entries.set(id, { promise, until: Date.now() + ttlMs });
     promise.catch(() => this.#entries.delete(id));
     return promise;
@@ -101,7 +105,7 @@ export class ServerDirectory {
   #ready(tokenEndpoint: URL, issuer: string | undefined, support: ServerAuthSupport): Server {
     const method = chooseAuthMethod(this.options, support);
     const auth = createClientAuth(this.options, method, support, this.#keys);
-    this.options.emit({ type: "discovered", issuer: issuer ?? tokenEndpoint.origin, tokenEndpoint: tokenEndpoint.href, authMethod: method });
+    this.options.emit({ type: "discovered", issuer: issuer ?? tokenEndpoint.origin, tokenEndpoint: withoutQuery(tokenEndpoint.href), authMethod: method });
     return defined({ tokenEndpoint, auth, issuer: issuer || undefined });
   }
 }

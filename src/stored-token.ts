@@ -1,3 +1,4 @@
+import { MAX_EXPIRES_IN_SECONDS } from "./grant/client-credentials.js";
 import { isHeaderSafeToken } from "./schemas.js";
 import type { AccessToken, StoredToken } from "./types.js";
 import { defined } from "./util.js";
@@ -9,6 +10,8 @@ export function restoreToken(data: unknown): StoredToken | undefined {
   if (typeof accessToken !== "string" || !isHeaderSafeToken(accessToken)) return undefined;
   if (typeof tokenType !== "string" || tokenType.toLowerCase() !== "bearer") return undefined;
   if (!Number.isFinite(expiresAt) || !Number.isFinite(obtainedAt) || (obtainedAt as number) > (expiresAt as number)) return undefined;
+  // The one-day clamp holds for entries an older release or a forger wrote, too.
+  if ((obtainedAt as number) > Date.now() + 60_000 || (expiresAt as number) - (obtainedAt as number) > MAX_EXPIRES_IN_SECONDS * 1000) return undefined;
   for (const value of [scope, resource, issuer]) if (value !== undefined && typeof value !== "string") return undefined;
   return defined({ accessToken, tokenType, expiresAt: expiresAt as number, obtainedAt: obtainedAt as number, scope, resource, issuer });
 }

@@ -1,5 +1,5 @@
 import type { Binding } from "./binding.js";
-import { ClientCredentialsError } from "./errors.js";
+import { ClientCredentialsError, withoutQuery } from "./errors.js";
 import { abandoned, type Flight, Flights } from "./flights.js";
 import { requestToken } from "./grant/client-credentials.js";
 import type { Http } from "./http.js";
@@ -265,5 +265,9 @@ export class TokenCache {
 }
 
 function label(binding: Binding, server: Server): { issuer: string; resource?: string; scope?: string } {
-  return defined({ issuer: server.issuer ?? server.tokenEndpoint.href, resource: binding.resource || undefined, scope: binding.scopes.join(" ") || undefined });
+  return defined({
+    issuer: server.issuer ?? withoutQuery(server.tokenEndpoint.href),
+    resource: binding.resource || undefined,
+    scope: binding.scopes.join(" ") || undefined,
+  });
 }

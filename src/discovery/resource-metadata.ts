@@ -1,4 +1,4 @@
-import type { Http } from "../http.js";
+import { type Http, isLoopback } from "../http.js";
 import { validate } from "../schemas.js";
 import type { ClientCredentialsEvent } from "../types.js";
 import { defined } from "../util.js";
@@ -48,6 +48,15 @@ export function resourceMetadataUrls(requestUrl: URL, challengeUrls: readonly st
   return [...new Set([...challengeUrls, ...wellKnown])];
 }
 
+/** A remote server naming a loopback URL would make this client probe its own host's services. */
+function namesLoopback(value: string): boolean {
+  try {
+    return isLoopback(new URL(value));
+  } catch {
+    return false;
+  }
+}
+
 export function discoverResource(
   http: Http,
   requestUrl: URL,
@@ -56,7 +65,10 @@ export function discoverResource(
 ): Promise<DiscoveredResource> {
   return firstDocument(
     http,
-    resourceMetadataUrls(requestUrl, challengeUrls.slice(0, MAX_CHALLENGE_URLS)),
+    resourceMetadataUrls(
+      requestUrl,
+      challengeUrls.slice(0, MAX_CHALLENGE_URLS).filter((named) => isLoopback(requestUrl) || !namesLoopback(named)),
+    ),
     "resource-metadata",
     emit,
     (json, url) => validateResourceMetadata(json, url, requestUrl, http),

@@ -1,4 +1,4 @@
-import { ClientCredentialsError, type ClientCredentialsErrorOptions, sanitize } from "../errors.js";
+import { ClientCredentialsError, type ClientCredentialsErrorOptions, sanitize, withoutQuery } from "../errors.js";
 import { type Http, parseJson } from "../http.js";
 import { isHeaderSafeToken, validate } from "../schemas.js";
 import type { ClientCredentialsEvent, StoredToken } from "../types.js";
@@ -35,7 +35,8 @@ export async function requestToken(
   const { resource, issuer } = request;
   const scope = request.scopes.join(" ") || undefined;
   const tokenEndpoint = request.tokenEndpoint.href;
-  emit(defined({ type: "token-request", tokenEndpoint, authMethod: auth.method, resource, scope }));
+  const shown = withoutQuery(tokenEndpoint); // for events: a query may hold a key (Azure Functions' ?code=)
+  emit(defined({ type: "token-request", tokenEndpoint: shown, authMethod: auth.method, resource, scope }));
   const obtainedAt = Date.now();
   const { status, headers, text, retryAfter } = await http.postForm(
     request.tokenEndpoint,
@@ -49,7 +50,7 @@ export async function requestToken(
   );
   const json = parseJson(text);
   const reject = (message: string, fields: ClientCredentialsErrorOptions, error?: string): never => {
-    emit(defined({ type: "token-response", tokenEndpoint, status, ok: false, error }));
+    emit(defined({ type: "token-response", tokenEndpoint: shown, status, ok: false, error }));
     // Only a refusal of the grant itself may be the metadata's warning come true.
     const note = status !== 200 && (error === undefined || REFUSALS.has(error)) ? unlisted(request.grantTypes) : "";
     throw new ClientCredentialsError("token", `${message}${note}`, defined({ status, url: tokenEndpoint, retryAfter, ...fields }));
@@ -57,7 +58,7 @@ export async function requestToken(
 
   const oauth = await validate("error", json);
   if (status !== 200 || (typeof oauth !== "string" && oauth.error)) {
-    if (typeof oauth === "string" || !oauth.error) {
+    if (typeof oauth === "string" || !/^[\x20\x21\x23-\x5b\x5d-\x7e]{1,128}$/.test(oauth.error)) {
       const later = status === 429 || status === 503;
       const after = retryAfter === undefined ? "" : ` (Retry-After: ${retryAfter} s)`;
       const body = json === undefined ? `; its body is not JSON${contentType(headers)}` : "";
@@ -88,7 +89,7 @@ export async function requestToken(
   const clampedFrom = expiresIn > MAX_EXPIRES_IN_SECONDS ? expiresIn : undefined;
   const expiresAt = obtainedAt + Math.min(expiresIn, MAX_EXPIRES_IN_SECONDS) * 1000;
   const granted = (token.scope ?? scope) || undefined;
-  emit(defined({ type: "token-response", tokenEndpoint, status, ok: true, expiresAt, scope: granted, clampedFrom }));
+  emit(defined({ type: "token-response", tokenEndpoint: shown, status, ok: true, expiresAt, scope: granted, clampedFrom }));
   return defined({ accessToken: token.access_token, tokenType, expiresAt, obtainedAt, scope: granted, resource, issuer: issuer || undefined });
 }
 
