@@ -508,6 +508,46 @@ export const tests = [
     },
   },
   {
+    name: "429 with a day's Retry-After → retry_later at once with retryAfter; the next call fails without a request",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "limited", clientSecret: "limited-secret" }]);
+      await tenant.fault("token", { kind: "status", status: 429, headers: { "retry-after": "86400" } }, 1);
+      const authFetch = t.lib.withClientCredentials({ clientId: "limited", clientSecret: "limited-secret" })(fetch);
+      const started = Date.now();
+      const error = await rejects(authFetch(tenant.resource, { method: "POST", body: MCP_BODY }), "rate-limited call");
+      assert(Date.now() - started < 5000, "failed at once, without waiting out the Retry-After");
+      assertEqual(error?.code, "retry_later", `error code (${describeError(error)})`);
+      assertEqual(error?.retryAfter, 86400, "retryAfter");
+      const again = await rejects(authFetch(tenant.resource, { method: "POST", body: MCP_BODY }), "second call");
+      assertEqual(again?.code, "retry_later", "second call's code");
+      assert(again.retryAfter > 86000 && again.retryAfter <= 86400, `second call's retryAfter counts down (${again.retryAfter})`);
+      assertEqual((await tenant.counts()).token, 1, "token requests");
+    },
+  },
+  {
+    name: "the only caller aborts during a Retry-After wait → it rejects at once and the retry is never sent",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "patient", clientSecret: "patient-secret" }]);
+      await tenant.fault("token", { kind: "status", status: 429, headers: { "retry-after": "1" } }, 1);
+      const authFetch = t.lib.withClientCredentials({ clientId: "patient", clientSecret: "patient-secret" })(fetch);
+      const controller = new AbortController();
+      const pending = authFetch(tenant.resource, { method: "POST", body: MCP_BODY, signal: controller.signal });
+      pending.catch(() => {});
+      for (let i = 0; (await tenant.counts()).token === 0; i++) {
+        assert(i < 200, "the token request never arrived");
+        await sleep(10);
+      }
+      const abortedAt = Date.now();
+      controller.abort();
+      const error = await rejects(pending, "aborted caller");
+      assertEqual(error?.name, "AbortError", `aborted caller's error (${describeError(error)})`);
+      assert(Date.now() - abortedAt < 500, "stopped waiting at once");
+      await sleep(1500);
+      assertEqual((await tenant.counts()).token, 1, "token requests (the abandoned retry was not sent)");
+      await callResource(authFetch, tenant.resource, "patient");
+    },
+  },
+  {
     name: "static issuer + resource: getToken() without a resource call, token works with plain fetch",
     async fn(t) {
       const tenant = await t.tenant([{ clientId: "static", clientSecret: "static-secret" }]);
