@@ -94,6 +94,14 @@ function withTimeout(promise, ms) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Resolves once the tenant's token endpoint has seen a request (at most ~2 s). */
+async function tokenRequestArrived(tenant) {
+  for (let i = 0; (await tenant.counts()).token === 0; i++) {
+    assert(i < 200, "the token request never arrived");
+    await sleep(10);
+  }
+}
+
 /** Everything a test needs; `fetch` is looked up on every call (never captured at load time). */
 function context({ lib, baseUrl, echoUrl }) {
   const tenants = [];
@@ -533,10 +541,7 @@ export const tests = [
       const controller = new AbortController();
       const pending = authFetch(tenant.resource, { method: "POST", body: MCP_BODY, signal: controller.signal });
       pending.catch(() => {});
-      for (let i = 0; (await tenant.counts()).token === 0; i++) {
-        assert(i < 200, "the token request never arrived");
-        await sleep(10);
-      }
+      await tokenRequestArrived(tenant);
       const abortedAt = Date.now();
       controller.abort();
       const error = await rejects(pending, "aborted caller");
@@ -586,10 +591,7 @@ export const tests = [
       const patient = callResource(authFetch, tenant.resource, "abort");
       patient.catch(() => {}); // awaited below; never an unhandled rejection if the test fails first
       // Abort only once the shared token request is in flight (the server holds it for 1 s).
-      for (let i = 0; (await tenant.counts()).token === 0; i++) {
-        assert(i < 200, "the token request never arrived");
-        await sleep(10);
-      }
+      await tokenRequestArrived(tenant);
       const abortedAt = Date.now();
       controller.abort();
       const error = await rejects(aborted, "aborted caller");
