@@ -207,11 +207,16 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
         secureUrl(url.href, "resource", "protected resource URL", resolved.allowInsecureRequests);
         discard(response);
         if (binding && token) await tokens.evict(binding, token.accessToken, signal);
-        binding = await bindings.challenged(url, challenge, signal);
+        // A scope quoting the refused token would carry it into the token request and its events.
+        const asked = token && scope?.includes(token.accessToken) ? { ...challenge, resourceMetadata, scope: undefined } : challenge;
+        binding = await bindings.challenged(url, asked, signal);
         progress?.("bound");
         token = await tokens.token(binding, signal);
         progress?.("token");
         emit({ type: "retry", url: resourceOf(url).href, reason: "unauthorized" });
+        // One turn of the event loop first: Node's fetch pools the 401's connection only then, and a
+        // retry sent at once would open a new one (10,000 of them, for 10,000 callers of a rotated token).
+        await new Promise((resolve) => setTimeout(resolve, 0));
         response = await send(request, binding, token);
       }
 

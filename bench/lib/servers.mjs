@@ -13,7 +13,8 @@
 //                                                      WWW-Authenticate: Bearer resource_metadata="…"
 //
 // Every request is counted by kind. Tokens are random opaque strings with a configurable
-// `expires_in`; the token endpoint answers after a configurable delay.
+// `expires_in`; the token endpoint answers after a configurable delay, or (`retryAfter`) 429 with
+// that `Retry-After`. Also the servers of the load soak (test/load/soak.mjs).
 //
 // `spawnServers()` runs them in a child process (the default for the benchmarks: the servers'
 // work and sockets — 10,000 of them in the stampede — do not share the client's event loop or
@@ -31,6 +32,7 @@ export const CLIENT_SECRET = "bench-secret";
 const zeroCounts = () => ({
   token: 0, // token requests that got a token
   tokenRejected: 0, // token requests refused (bad client authentication or grant)
+  tokenRateLimited: 0, // token requests answered 429 (configure({ retryAfter }))
   prm: 0, // protected resource metadata requests
   asMetadata: 0, // authorization server metadata requests (any well-known form)
   unauthorized: 0, // 401s from the resource, all reasons
@@ -43,10 +45,10 @@ const zeroCounts = () => ({
 
 /**
  * Builds the two servers (not listening yet).
- * @param {{ expiresIn?: number, tokenDelayMs?: number, backlog?: number }} [options]
+ * @param {{ expiresIn?: number, tokenDelayMs?: number, retryAfter?: number, backlog?: number }} [options]
  */
 function createServers(options = {}) {
-  const config = { expiresIn: options.expiresIn ?? 3600, tokenDelayMs: options.tokenDelayMs ?? 0 };
+  const config = { expiresIn: options.expiresIn ?? 3600, tokenDelayMs: options.tokenDelayMs ?? 0, retryAfter: options.retryAfter ?? 0 };
   let counts = zeroCounts();
   /** Epoch ms of every token issued since the last reset. */
   let tokenTimes = [];
@@ -100,6 +102,10 @@ function createServers(options = {}) {
       if (form.get("grant_type") !== "client_credentials") {
         counts.tokenRejected++;
         return json(res, 400, { error: "unsupported_grant_type" });
+      }
+      if (config.retryAfter > 0) {
+        counts.tokenRateLimited++;
+        return json(res, 429, { error: "slow_down" }, { "retry-after": String(config.retryAfter) });
       }
       counts.token++;
       if (config.tokenDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.tokenDelayMs));
@@ -247,6 +253,7 @@ export async function spawnServers(options = {}) {
       child.removeAllListeners("exit");
       child.disconnect();
     },
+    kill: () => child.kill("SIGKILL"),
   };
 }
 
