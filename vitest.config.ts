@@ -14,5 +14,8 @@ export default defineConfig({
       "test/better-auth/**",
     ],
     testTimeout: 15_000,
+    // Most unit tests wait on timers (backoff, Retry-After, TTLs), not on the CPU: on a 2-CPU machine
+    // vitest's default of one worker per spare CPU would run them one file at a time.
+    maxWorkers: 4,
   },
 });

@@ -117,13 +117,22 @@ const FAULTS: Fault[] = [
   { name: "one connection reset", fault: faults.networkError(), expected: { ok: true }, tokenRequests: 2 },
 ];
 
-describe("token endpoint faults", () => {
-  it.each(FAULTS.map((f) => [f.name, f] as const))("%s", async (_, f) => {
+const credentials = {
+  secret: () => ({ clientId: canary.clientId, clientSecret: canary.clientSecret }),
+  key: () => ({ clientId: canary.clientId, privateKey: canary.privateJwk }),
+};
+
+describe.each(["secret", "key"] as const)("token endpoint faults, with a client %s", (kind) => {
+  // With a key, one case of each error code: the retries in between say nothing more about where a key could surface.
+  const cases = FAULTS.filter(
+    (f) => kind === "secret" || ("code" in f.expected && (f.tokenRequests === 1 || ["timeout", "network_error"].includes(f.expected.code))),
+  );
+  it.each(cases.map((f) => [f.name, f] as const))("%s", async (_, f) => {
     const mock = install({ clients: [canary.client] });
     mock.fault("token", f.fault, f.times ?? 1);
     const { events, onEvent } = collectEvents();
     const { store, writes } = recordingStore();
-    const authFetch = withClientCredentials({ clientId: canary.clientId, clientSecret: canary.clientSecret, store, onEvent, ...f.options })(fetch);
+    const authFetch = withClientCredentials({ ...credentials[kind](), store, onEvent, ...f.options })(fetch);
     const started = Date.now();
     let error: unknown;
     if ("ok" in f.expected) {
@@ -144,7 +153,9 @@ describe("token endpoint faults", () => {
     const tokens = mock.tokens.map((t) => t.accessToken);
     expectNoLeak({ error, events, console: consoleOutput.output(), storeKeys: writes.map((w) => w.key) }, canary.secrets(), tokens);
   });
+});
 
+describe("token endpoint faults", () => {
   it("a DNS failure is a network_error that names its code, after the retries", async () => {
     const mock = install({ clients: [canary.client] });
     let lookups = 0;
