@@ -46,6 +46,8 @@ export class BindingRegistry {
   readonly #flights = new Map<string, Promise<Binding>>();
   #index: { loadedAt: number; loading?: Promise<void> } = { loadedAt: Number.NEGATIVE_INFINITY };
   #indexKey: Promise<string> | undefined;
+  /** Bumped by clear(): what a discovery or index read begun before it finds is not kept. */
+  #generation = 0;
 
   /**
    * `ready` readies what a binding's token needs (its authorization server's metadata) before the
@@ -163,6 +165,7 @@ export class BindingRegistry {
 
   /** Forgets every binding (the shared index goes with StoreGuard.forget()). */
   clear(): void {
+    this.#generation++;
     this.#flights.clear();
     this.#reset();
     this.#index = { loadedAt: Date.now() }; // nothing to load: the index is being deleted
@@ -180,11 +183,16 @@ export class BindingRegistry {
   #discover(flightKey: string, url: URL, challenge: BearerChallenge | undefined, signal?: AbortSignal | null): Promise<Binding> {
     let flight = this.#flights.get(flightKey);
     if (!flight) {
-      flight = bind({ options: this.#options, http: this.#http, guard: this.#guard }, url, challenge)
-        .then((binding) => this.#remember(binding))
-        .finally(() => this.#flights.delete(flightKey));
-      flight.catch(() => {}); // every caller gets the error through its own await
-      this.#flights.set(flightKey, flight);
+      const generation = this.#generation;
+      // A discovery that clear() overtook serves its callers but is not kept, here or in the store.
+      const started: Promise<Binding> = bind({ options: this.#options, http: this.#http, guard: this.#guard }, url, challenge)
+        .then((binding) => (generation === this.#generation ? this.#remember(binding) : binding))
+        .finally(() => {
+          if (this.#flights.get(flightKey) === started) this.#flights.delete(flightKey);
+        });
+      started.catch(() => {}); // every caller gets the error through its own await
+      this.#flights.set(flightKey, started);
+      flight = started;
     }
     return abortable(flight, signal);
   }
@@ -233,8 +241,10 @@ export class BindingRegistry {
 
   /** Reads the fleet's bindings into memory (once at a time); a binding known here wins when newer. */
   #loadIndex(): Promise<void> {
+    const generation = this.#generation;
     this.#index.loading ??= (async () => {
       const entry = await this.#guard.read(await this.#key(), "bindings");
+      if (generation !== this.#generation) return;
       for (const binding of restoreBindings(entry?.data, this.#options, this.#http)) {
         const current = this.#bindings.get(binding.boundary.href);
         if (!current || (!current.static && current.boundAt < binding.boundAt)) this.#keep(binding);

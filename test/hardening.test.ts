@@ -190,6 +190,23 @@ describe("clearTokens()", () => {
     const fresh = await authFetch.getToken();
     expect(fresh.accessToken).not.toBe(old.accessToken);
   });
+
+  it("a discovery in flight during clearTokens() does not bring its binding back, here or in the store", async () => {
+    const mock = install();
+    const { store, writes } = recordingStore();
+    const authFetch = withClientCredentials({ ...options, store })(fetch);
+    mock.fault("resource-metadata", faults.delay(100));
+    const pending = authFetch(mock.resource);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await authFetch.clearTokens();
+    expect((await pending).status).toBe(200); // the call itself still completes
+    expect(writes.filter((w) => w.entry.kind === "bindings")).toEqual([]);
+    mock.clearRequests();
+    expect((await authFetch(mock.resource)).status).toBe(200);
+    // Discovered afresh: the first request goes without a token and the metadata is fetched again.
+    expect(mock.requestsTo("resource")[0]!.headers.authorization).toBeUndefined();
+    expect(mock.requestsTo("resource-metadata")).toHaveLength(1);
+  });
 });
 
 describe("browsers", () => {

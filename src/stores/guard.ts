@@ -45,6 +45,8 @@ export class StoreGuard {
   readonly #keys = new Map<string, Promise<string>>();
   /** Every entry key this instance read or wrote, so clearTokens() can remove them all. */
   readonly #used = new Set<string>();
+  /** Bumped by forget(): a discovery result loaded across it is not written back. */
+  #generation = 0;
   #downUntil = 0;
 
   constructor(options: GuardOptions) {
@@ -124,13 +126,16 @@ export class StoreGuard {
         // Not what a fresh response would have passed: load it again.
       }
     }
+    const generation = this.#generation;
     const value = await load();
-    await this.write(key, kind, stored(value), Date.now() + ttlMs);
+    // Loaded across a forget(): its caller gets it, the store does not.
+    if (generation === this.#generation) await this.write(key, kind, stored(value), Date.now() + ttlMs);
     return value;
   }
 
   /** Deletes every entry this instance read or wrote. */
   async forget(): Promise<void> {
+    this.#generation++;
     const keys = [...this.#used];
     this.#used.clear();
     await Promise.all(keys.map((key) => this.delete(key)));
