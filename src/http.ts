@@ -106,7 +106,7 @@ export function createHttp(options: HttpOptions): Http {
           if (retryAfterMs !== undefined && attempt <= retries) {
             // The server's own schedule is beyond what this caller will wait: say so now, not after it.
             cancel(response);
-            throw fail(`HTTP ${status}: the server asks to retry after ${retryAfter} s, beyond retryBudgetMs (${retryBudgetMs} ms)`, {
+            throw fail(`HTTP ${status}: the server asks to retry after ${retryAfter} s, beyond what is left of retryBudgetMs (${retryBudgetMs} ms)`, {
               status,
               code: "retry_later",
               retryAfter,
@@ -155,10 +155,15 @@ export function createHttp(options: HttpOptions): Http {
   };
 }
 
-/** `Retry-After` (RFC 9110 §10.2.3: delay-seconds or an HTTP date) in milliseconds from now; `undefined` when absent or unreadable. */
+/**
+ * `Retry-After` (RFC 9110 §10.2.3: delay-seconds or an HTTP date) in milliseconds from now;
+ * `undefined` when absent or unreadable. Only a value with letters is read as a date: V8 takes
+ * "-1" or "1.5" for dates in 2001, other engines do not.
+ */
 export function parseRetryAfter(value: string | null): number | undefined {
   if (!value) return undefined;
-  const ms = /^\s*\d{1,10}\s*$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+  const seconds = /^\s*(\d{1,10})\s*(?:,|$)/.exec(value)?.[1];
+  const ms = seconds !== undefined ? Number(seconds) * 1000 : /[a-z]/i.test(value) ? Date.parse(value) - Date.now() : Number.NaN;
   return Number.isNaN(ms) ? undefined : Math.max(ms, 0);
 }
 
@@ -231,10 +236,12 @@ export function parseJson(text: string): unknown {
 }
 
 /** A foreign error, for a message: its message and the system error code beneath it (`ENOTFOUND`, `ECONNRESET`). */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return typeof error;
+function describe(thrown: unknown): string {
+  // Duck-typed: an error from another realm (a test environment's fetch) is no `instanceof Error`.
+  const error = thrown as { message?: unknown; cause?: { code?: unknown } } | null | undefined;
+  if (typeof error?.message !== "string") return typeof thrown;
   // URLs in it lose their query: Deno's message quotes the request URL, and a query may hold a key.
   const message = error.message.replace(/\bhttps?:\/\/[^\s()"'<>]+/g, (url) => withoutQuery(url));
-  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  const code = error.cause?.code;
   return sanitize(`${message}${typeof code === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? ` (${code})` : ""}`);
 }

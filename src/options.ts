@@ -55,6 +55,8 @@ export interface ResolvedOptions {
   readonly fingerprint: readonly unknown[];
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The options that hold URLs, in the order the fingerprint lists them. */
 const URL_OPTIONS = ["resource", "resourceUrl", "issuer", "tokenEndpoint"] as const;
 
@@ -81,6 +83,8 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
   const number = (name: "refreshSkewSeconds" | "timeoutMs" | "storeTimeoutMs" | "retries" | "retryBudgetMs" | "discoveryTtlSeconds") => {
     const value = options[name] ?? DEFAULTS[name];
     if (!(typeof value === "number" && Number.isFinite(value) && value >= 0)) throw configError(`${name} must be a non-negative number`);
+    // Timers take at most 2^31 - 1 ms (24.8 days); beyond it they fire at once.
+    if (name.endsWith("Ms") && value > MAX_TIMER_MS) throw configError(`${name} must be at most ${MAX_TIMER_MS} (24.8 days)`);
     return value;
   };
   if (store !== undefined && !isStore(store)) throw configError("store must have get, set and delete methods (and acquire with release, or neither)");

@@ -1,6 +1,9 @@
 import { ClientCredentialsError } from "./errors.js";
 import { defined } from "./util.js";
 
+/** The longest a Retry-After is remembered: 9999999999 s (or a date in 2300) must not lock a key out for the process's life; after it, the server is asked again. */
+const MAX_POSTPONE_SECONDS = 3600;
+
 /**
  * Token requests a server asked to postpone: a `Retry-After` beyond the retry budget. Until it
  * has passed, callers get the same error at once, without a request: a rate-limited server is
@@ -11,7 +14,10 @@ export class Postponed {
 
   /** Remembers `error` for `key` when it carries a `retryAfter`. */
   remember(key: string, error: unknown): void {
-    if (error instanceof ClientCredentialsError && error.retryAfter) this.#entries.set(key, { until: Date.now() + error.retryAfter * 1000, error });
+    if (!(error instanceof ClientCredentialsError && error.retryAfter)) return;
+    const now = Date.now();
+    for (const [other, { until }] of this.#entries) if (until <= now) this.#entries.delete(other);
+    this.#entries.set(key, { until: now + Math.min(error.retryAfter, MAX_POSTPONE_SECONDS) * 1000, error });
   }
 
   /** A fresh copy of the remembered error, its `retryAfter` counting down, while the wait lasts. */

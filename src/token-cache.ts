@@ -71,6 +71,9 @@ export class TokenCache {
     const later = this.#postponed.check(key);
     if (later) {
       if (valid) return valid;
+      // Another instance may have got one since: the store is no request to the rate-limited server.
+      const shared = await this.#fromStore(key);
+      if (shared) return shared;
       throw later;
     }
     const flight = this.#flight(binding, server, key, held);

@@ -3,7 +3,7 @@
 // The same faults at the socket level (resets, stalls, truncation) are in test/e2e/faults.test.ts.
 import { HttpResponse, http } from "msw";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type ClientCredentialsOptions, type FetchLike, withClientCredentials } from "../src/index.js";
+import { type ClientCredentialsOptions, type FetchLike, memoryStore, withClientCredentials } from "../src/index.js";
 import { faults, type MockFault } from "../src/msw/index.js";
 import { type Canaries, canaries, captureConsole, countUnhandled, expectNoLeak } from "./canary.js";
 import { collectEvents, recordingStore, rejection, useMockServer } from "./helpers.js";
@@ -43,7 +43,11 @@ const FAULTS: Fault[] = [
   {
     name: "429, Retry-After: one day",
     fault: faults.rateLimited(DAY),
-    expected: { code: "retry_later", message: /HTTP 429: the server asks to retry after 86400 s, beyond retryBudgetMs \(10000 ms\)/, retryAfter: DAY },
+    expected: {
+      code: "retry_later",
+      message: /HTTP 429: the server asks to retry after 86400 s, beyond what is left of retryBudgetMs \(10000 ms\)/,
+      retryAfter: DAY,
+    },
     tokenRequests: 1,
   },
   {
@@ -64,7 +68,7 @@ const FAULTS: Fault[] = [
     name: "429, Retry-After: 2 s, beyond retryBudgetMs: 500",
     fault: faults.rateLimited(2),
     options: { retryBudgetMs: 500 },
-    expected: { code: "retry_later", message: /retry after 2 s, beyond retryBudgetMs \(500 ms\)/, retryAfter: 2 },
+    expected: { code: "retry_later", message: /retry after 2 s, beyond what is left of retryBudgetMs \(500 ms\)/, retryAfter: 2 },
     tokenRequests: 1,
   },
   {
@@ -88,6 +92,13 @@ const FAULTS: Fault[] = [
     fault: faults.serverError(503),
     times: Number.POSITIVE_INFINITY,
     expected: { code: "retry_later", message: /HTTP 503 without an OAuth error/ },
+    tokenRequests: 3,
+  },
+  {
+    name: "503 with an OAuth error (temporarily_unavailable), every time",
+    fault: faults.oauthError("temporarily_unavailable", "maintenance", 503),
+    times: Number.POSITIVE_INFINITY,
+    expected: { code: "retry_later", message: /token request failed: temporarily_unavailable \(maintenance\), HTTP 503/ },
     tokenRequests: 3,
   },
   {
@@ -186,6 +197,28 @@ describe("token endpoint faults", () => {
     authFetch.clearTokens();
     expect((await authFetch(mock.resource)).status).toBe(200);
     expect(mock.requestsTo("token")).toHaveLength(2);
+  });
+
+  it("a remembered Retry-After gives way to a fresh token another instance put in the shared store", async () => {
+    const mock = install({ clients: [canary.client] });
+    const store = memoryStore();
+    const options = { clientId: canary.clientId, clientSecret: canary.clientSecret, store };
+    const limited = withClientCredentials(options)(fetch);
+    mock.fault("token", faults.rateLimited(3600));
+    expect(await rejection(limited(mock.resource))).toMatchObject({ code: "retry_later" });
+    expect((await withClientCredentials(options)(fetch)(mock.resource)).status).toBe(200); // another instance, later
+    expect((await limited(mock.resource)).status).toBe(200);
+    expect(mock.requestsTo("token")).toHaveLength(2);
+  });
+
+  it("an absurd Retry-After (9999999999 s) is remembered for an hour at most", async () => {
+    const mock = install({ clients: [canary.client] });
+    mock.fault("token", faults.rateLimited(9_999_999_999));
+    const authFetch = withClientCredentials({ clientId: canary.clientId, clientSecret: canary.clientSecret })(fetch);
+    expect(await rejection(authFetch(mock.resource))).toMatchObject({ code: "retry_later", retryAfter: 9_999_999_999 });
+    const again = await rejection(authFetch(mock.resource));
+    expect(again.retryAfter).toBeLessThanOrEqual(3600);
+    expect(again.retryAfter).toBeGreaterThan(3500);
   });
 
   it("the caller's abort ends a Retry-After wait at once, and the retry nobody waits for is not made", async () => {

@@ -1,6 +1,6 @@
 import { HttpResponse, http } from "msw";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type TokenStore, withClientCredentials } from "../src/index.js";
+import { type FetchLike, type TokenStore, withClientCredentials } from "../src/index.js";
 import { faults } from "../src/msw/index.js";
 import { abortable } from "../src/util.js";
 import { CLIENT_ID, CLIENT_SECRET, collectEvents, recordingStore, rejection, useMockServer } from "./helpers.js";
@@ -164,6 +164,49 @@ describe("scopes from a later challenge", () => {
   });
 });
 
+describe("what a response says about where it came from", () => {
+  it("a fetch that routes through a gateway (response.url on another origin, no redirect) still authenticates", async () => {
+    const mock = install();
+    const gateway: FetchLike = async (input, init) => {
+      const response = await fetch(input, init);
+      Object.defineProperty(response, "url", { value: "https://internal-gateway.local:8443/mcp" });
+      return response;
+    };
+    expect((await withClientCredentials(options)(gateway)(mock.resource)).status).toBe(200);
+  });
+
+  it("a refused token quoted in a challenge's resource_metadata URL is not fetched, nor shown in any event", async () => {
+    const mock = install();
+    let refused: string | undefined;
+    const next: FetchLike = async (input, init) => {
+      const authorization = new Headers(init?.headers).get("authorization");
+      if (String(input) === mock.resource && authorization && !refused) {
+        refused = authorization.slice("Bearer ".length);
+        const challenge = `Bearer resource_metadata="https://mcp.example.com/prm/${refused}"`;
+        return new Response(null, { status: 401, headers: { "www-authenticate": challenge } });
+      }
+      return fetch(input, init);
+    };
+    const { events, onEvent } = collectEvents();
+    const authFetch = withClientCredentials({ ...options, onEvent, tokenEndpoint: mock.tokenEndpoint, resource: mock.resource, issuer: mock.issuer })(next);
+    expect((await authFetch(mock.resource)).status).toBe(200);
+    expect(refused).toBeDefined();
+    expect(JSON.stringify(events).includes(refused!)).toBe(false);
+    expect(mock.requests.some((r) => r.url.includes(refused!))).toBe(false);
+  });
+
+  it("a test that fakes setTimeout after importing the package still completes a cold request", async () => {
+    const mock = install();
+    const authFetch = withClientCredentials(options)(fetch);
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      expect((await authFetch(mock.resource)).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe("clearTokens()", () => {
   it("also forgets tokens it only read from a shared store", async () => {
     const mock = install();
@@ -181,9 +224,9 @@ describe("clearTokens()", () => {
     const mock = install();
     const { store, tokenWrites } = recordingStore();
     const authFetch = withClientCredentials({ ...options, store, tokenEndpoint: mock.tokenEndpoint, resource: mock.resource })(fetch);
-    mock.fault("token", faults.delay(100));
+    mock.fault("token", faults.delay(200));
     const pending = authFetch.getToken();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    while (mock.requestsTo("token").length === 0) await new Promise((resolve) => setTimeout(resolve, 5)); // the request is out
     await authFetch.clearTokens();
     const old = await pending;
     expect(tokenWrites()).toHaveLength(0);
@@ -195,9 +238,9 @@ describe("clearTokens()", () => {
     const mock = install();
     const { store, writes } = recordingStore();
     const authFetch = withClientCredentials({ ...options, store })(fetch);
-    mock.fault("resource-metadata", faults.delay(100));
+    mock.fault("resource-metadata", faults.delay(200));
     const pending = authFetch(mock.resource);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    while (mock.requestsTo("resource-metadata").length === 0) await new Promise((resolve) => setTimeout(resolve, 5)); // discovery under way
     await authFetch.clearTokens();
     expect((await pending).status).toBe(200); // the call itself still completes
     expect(writes.filter((w) => w.entry.kind === "bindings")).toEqual([]);

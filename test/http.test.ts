@@ -1,6 +1,7 @@
 import ky from "ky";
 import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
+import { parseRetryAfter } from "../src/http.js";
 import { type FetchLike, withClientCredentials } from "../src/index.js";
 import { faults } from "../src/msw/index.js";
 import { CLIENT_ID, CLIENT_SECRET, collectEvents, rejection, useMockServer } from "./helpers.js";
@@ -171,5 +172,28 @@ describe("authFetch under ky (ky is only a dev dependency now)", () => {
     const posted = await ky(mock.resource, { fetch: authFetch, method: "post", json: { jsonrpc: "2.0" } }).json();
     expect(posted).toMatchObject({ ok: true, method: "POST", body: '{"jsonrpc":"2.0"}' });
     expect(mock.requestsTo("token")).toHaveLength(1);
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it.each([
+    ["120", 120_000],
+    [" 7 ", 7_000],
+    ["120, 120", 120_000], // a header sent twice
+    ["0", 0],
+    ["-1", undefined], // V8 reads it as a date in 2001
+    ["1.5", undefined],
+    ["soon", undefined],
+    ["", undefined],
+    [null, undefined],
+  ] as const)("%j → %j ms", (value, ms) => {
+    expect(parseRetryAfter(value)).toBe(ms);
+  });
+
+  it("reads an HTTP date as the time left, and one in the past as 0", () => {
+    const ahead = parseRetryAfter(new Date(Date.now() + 90_000).toUTCString())!;
+    expect(ahead).toBeGreaterThan(88_000);
+    expect(ahead).toBeLessThanOrEqual(90_000);
+    expect(parseRetryAfter("Thu, 01 Jan 2015 00:00:00 GMT")).toBe(0);
   });
 });

@@ -16,6 +16,8 @@ describe("options are checked before any request", () => {
     ["an http token endpoint", { ...base, tokenEndpoint: "http://auth.example.com/token" }, /tokenEndpoint must use https/],
     ["an http issuer", { ...base, issuer: "http://auth.example.com" }, /issuer must use https/],
     ["credentials in a URL", { ...base, resourceUrl: "https://user:pw@mcp.example.com/" }, /must not contain credentials/],
+    ["a budget a timer cannot hold", { ...base, retryBudgetMs: 2 ** 31 }, /retryBudgetMs must be at most 2147483647/],
+    ["a resource URN with a fragment", { ...base, resource: "urn:example:mcp#x", resourceUrl: "https://mcp.example.com/mcp" }, /must not have a fragment/],
     ["a negative skew", { ...base, refreshSkewSeconds: -1 }, /refreshSkewSeconds must be a non-negative number/],
     ["a NaN timeout", { ...base, timeoutMs: Number.NaN }, /timeoutMs must be a non-negative number/],
   ])("rejects %s with a config error", (_name, options, message) => {

@@ -58,16 +58,23 @@ export async function requestToken(
 
   const oauth = await validate("error", json);
   if (status !== 200 || (typeof oauth !== "string" && oauth.error)) {
+    // 429 and 503 always say "come back later", whatever the body: one code to handle.
+    const later = status === 429 || status === 503;
+    const after = retryAfter === undefined ? "" : ` (Retry-After: ${retryAfter} s)`;
     if (typeof oauth === "string" || !/^[\x20\x21\x23-\x5b\x5d-\x7e]{1,128}$/.test(oauth.error)) {
-      const later = status === 429 || status === 503;
-      const after = retryAfter === undefined ? "" : ` (Retry-After: ${retryAfter} s)`;
+      const what = typeof oauth === "string" ? "without an OAuth error" : "with an `error` that is not an OAuth error code";
       const body = json === undefined ? `; its body is not JSON${contentType(headers)}` : "";
-      return reject(`token endpoint answered HTTP ${status}${after} without an OAuth error${body}`, { code: later ? "retry_later" : "http_error" });
+      return reject(`token endpoint answered HTTP ${status}${after} ${what}${body}`, { code: later ? "retry_later" : "http_error" });
     }
     // Some servers echo what they received: the secret must not reach messages or events.
     const code = auth.redact(oauth.error);
     const description = oauth.error_description === undefined ? undefined : auth.redact(oauth.error_description);
-    return reject(`token request failed: ${sanitize(code)}${description ? ` (${sanitize(description)})` : ""}`, defined({ code, description }), code);
+    const detail = `${sanitize(code)}${description ? ` (${sanitize(description)})` : ""}`;
+    return reject(
+      `token request failed: ${detail}${later ? `, HTTP ${status}${after}` : ""}`,
+      defined({ code: later ? "retry_later" : code, description }),
+      code,
+    );
   }
 
   const token = await validate("token", json);

@@ -528,7 +528,8 @@ export const tests = [
       assertEqual(error?.retryAfter, 86400, "retryAfter");
       const again = await rejects(authFetch(tenant.resource, { method: "POST", body: MCP_BODY }), "second call");
       assertEqual(again?.code, "retry_later", "second call's code");
-      assert(again.retryAfter > 86000 && again.retryAfter <= 86400, `second call's retryAfter counts down (${again.retryAfter})`);
+      // Remembered for an hour at most: then the server is asked again.
+      assert(again.retryAfter > 3500 && again.retryAfter <= 3600, `second call's retryAfter (${again.retryAfter})`);
       assertEqual((await tenant.counts()).token, 1, "token requests");
     },
   },
