@@ -117,23 +117,21 @@ describe("client authentication encodes any id and secret so the server reads ba
   });
 });
 
+/** A client id, its secret and how it authenticates. */
+const attempt = fc.tuple(credential, credential, fc.constantFrom<ClientAuthMethod>("client_secret_basic", "client_secret_post"));
+
 describe("end to end through the MSW kit, which verifies Basic and form credentials for real", () => {
   it(
     "a token request with any id and secret succeeds",
     async () => {
       await fc.assert(
-        fc.asyncProperty(
-          credential,
-          credential,
-          fc.constantFrom<ClientAuthMethod>("client_secret_basic", "client_secret_post"),
-          async (clientId, clientSecret, method) => {
-            const mock = install({ clients: [{ clientId, clientSecret }], authMethodsSupported: [method] });
-            const authFetch = withClientCredentials({ clientId, clientSecret })(fetch);
-            const response = await authFetch(mock.resource);
-            expect(response.status).toBe(200);
-            expect(mock.tokens.map((token) => token.authMethod)).toEqual([method]);
-          },
-        ),
+        fc.asyncProperty(attempt, async ([clientId, clientSecret, method]) => {
+          const mock = install({ clients: [{ clientId, clientSecret }], authMethodsSupported: [method] });
+          const authFetch = withClientCredentials({ clientId, clientSecret })(fetch);
+          const response = await authFetch(mock.resource);
+          expect(response.status).toBe(200);
+          expect(mock.tokens.map((token) => token.authMethod)).toEqual([method]);
+        }),
         endToEndSettings,
       );
     },
@@ -144,16 +142,11 @@ describe("end to end through the MSW kit, which verifies Basic and form credenti
     "the mock refuses a secret that differs in one character (the check above is real)",
     async () => {
       await fc.assert(
-        fc.asyncProperty(
-          credential,
-          credential,
-          fc.constantFrom<ClientAuthMethod>("client_secret_basic", "client_secret_post"),
-          async (clientId, clientSecret, method) => {
-            const mock = install({ clients: [{ clientId, clientSecret: `${clientSecret}x` }], authMethodsSupported: [method] });
-            const authFetch = withClientCredentials({ clientId, clientSecret })(fetch);
-            await expect(authFetch(mock.resource)).rejects.toMatchObject({ code: "invalid_client" });
-          },
-        ),
+        fc.asyncProperty(attempt, async ([clientId, clientSecret, method]) => {
+          const mock = install({ clients: [{ clientId, clientSecret: `${clientSecret}x` }], authMethodsSupported: [method] });
+          const authFetch = withClientCredentials({ clientId, clientSecret })(fetch);
+          await expect(authFetch(mock.resource)).rejects.toMatchObject({ code: "invalid_client" });
+        }),
         { ...endToEndSettings, numRuns: Math.max(1, Math.ceil(endToEndSettings.numRuns / 4)) },
       );
     },
