@@ -189,32 +189,14 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       // A 401 or 403 from another origin (redirects took the request there) says nothing about this resource.
       if (foreign.has(response) || (response.redirected && response.url && new URL(response.url).origin !== url.origin)) return response;
       if (response.status === 401) {
-        const challenge = challengeOf(response);
+        const challenge = withoutToken(challengeOf(response), token);
         if (!challenge && !token) return response;
         const { resourceMetadata = [], scope, error } = challenge ?? {};
-        // A server may copy the token it refused into its challenge: events never show a token.
-        const hide = (text: string | undefined) => (text && token ? text.split(token.accessToken).join("[redacted]") : text) || undefined;
-        emit(
-          defined({
-            type: "challenge",
-            url: resourceOf(url).href,
-            status: 401,
-            resourceMetadata: resourceMetadata.map((u) => hide(u) ?? u),
-            scope: hide(scope),
-            error: hide(error),
-          }),
-        );
+        emit(defined({ type: "challenge", url: resourceOf(url).href, status: 401, resourceMetadata, scope: scope || undefined, error: error || undefined }));
         secureUrl(url.href, "resource", "protected resource URL", resolved.allowInsecureRequests);
         discard(response);
         if (binding && token) await tokens.evict(binding, token.accessToken, signal);
-        // A scope quoting the refused token would carry it into the token request and its events.
-        // So would a metadata URL quoting it: into discovery events and errors (their paths are shown).
-        const quotes = (text: string | undefined) => Boolean(token && text?.includes(token.accessToken));
-        const asked =
-          challenge && (quotes(scope) || resourceMetadata.some(quotes))
-            ? { ...challenge, resourceMetadata: resourceMetadata.filter((u) => !quotes(u)), scope: quotes(scope) ? undefined : scope }
-            : challenge;
-        binding = await bindings.challenged(url, asked, signal);
+        binding = await bindings.challenged(url, challenge, signal);
         progress?.("bound");
         token = await tokens.token(binding, signal);
         progress?.("token");
@@ -315,6 +297,25 @@ const nextTurn = globalThis.setTimeout.bind(globalThis);
 
 /** Responses from another origin that our own redirect handling reached (fetch did not mark them `redirected`). */
 const foreign = new WeakSet<Response>();
+
+/**
+ * The challenge without the token it refused, which a server may quote: in a scope it would be
+ * requested (and shown in events), in a metadata URL fetched (and shown in discovery events and
+ * errors), in the error shown in the challenge event. Values quoting it are dropped; the error is
+ * redacted.
+ */
+function withoutToken(challenge: BearerChallenge | undefined, token: StoredToken | undefined): BearerChallenge | undefined {
+  if (!challenge || !token) return challenge;
+  const quotes = (text: string | undefined) => text?.includes(token.accessToken) ?? false;
+  const { resourceMetadata, scope, error } = challenge;
+  if (!quotes(scope) && !quotes(error) && !resourceMetadata.some(quotes)) return challenge;
+  return defined({
+    ...challenge,
+    resourceMetadata: resourceMetadata.filter((url) => !quotes(url)),
+    scope: quotes(scope) ? undefined : scope,
+    error: error?.split(token.accessToken).join("[redacted]"),
+  });
+}
 
 /**
  * The Bearer challenge of a 401 or 403. A 401 with no readable challenge at all counts as a bare
