@@ -156,6 +156,15 @@ export function createHttp(options: HttpOptions): Http {
 }
 
 /**
+ * A status that is no answer, as a code and for a message: 429 and 503 say "come back later"
+ * whatever the body (`retry_later`), any other is `http_error`.
+ */
+export function statusFailure(status: number, retryAfter: number | undefined): { code: "retry_later" | "http_error"; answered: string } {
+  const code = status === 429 || status === 503 ? "retry_later" : "http_error";
+  return { code, answered: `HTTP ${status}${retryAfter === undefined ? "" : ` (Retry-After: ${retryAfter} s)`}` };
+}
+
+/**
  * `Retry-After` (RFC 9110 §10.2.3: delay-seconds or an HTTP date) in milliseconds from now;
  * `undefined` when absent or unreadable. Only a value with letters is read as a date: V8 takes
  * "-1" or "1.5" for dates in 2001, other engines do not.

@@ -1,5 +1,5 @@
 import { ClientCredentialsError, type ClientCredentialsErrorCode, withoutQuery } from "../errors.js";
-import { type Http, parseJson } from "../http.js";
+import { type Http, parseJson, statusFailure } from "../http.js";
 import type { ClientCredentialsEvent } from "../types.js";
 
 /**
@@ -29,9 +29,8 @@ export async function firstDocument<T>(
       tried.push(`${shown} → ${status === 200 ? "200 (not JSON)" : status}`);
       // A server that is down or busy is not a server without the document: say which.
       if (status === 429 || status >= 500) {
-        const code = status === 429 || status === 503 ? "retry_later" : "http_error";
-        const after = retryAfter === undefined ? "" : ` (Retry-After: ${retryAfter} s)`;
-        firstError ??= new ClientCredentialsError("discovery", `metadata endpoint answered HTTP ${status}${after}`, {
+        const { code, answered } = statusFailure(status, retryAfter);
+        firstError ??= new ClientCredentialsError("discovery", `metadata endpoint answered ${answered}`, {
           code,
           status,
           url: url.href,

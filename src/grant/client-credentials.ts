@@ -1,5 +1,5 @@
 import { ClientCredentialsError, type ClientCredentialsErrorOptions, sanitize, withoutQuery } from "../errors.js";
-import { type Http, parseJson } from "../http.js";
+import { type Http, parseJson, statusFailure } from "../http.js";
 import { isHeaderSafeToken, validate } from "../schemas.js";
 import type { ClientCredentialsEvent, StoredToken } from "../types.js";
 import { defined } from "../util.js";
@@ -58,23 +58,18 @@ export async function requestToken(
 
   const oauth = await validate("error", json);
   if (status !== 200 || (typeof oauth !== "string" && oauth.error)) {
-    // 429 and 503 always say "come back later", whatever the body: one code to handle.
-    const later = status === 429 || status === 503;
-    const after = retryAfter === undefined ? "" : ` (Retry-After: ${retryAfter} s)`;
+    const failure = statusFailure(status, retryAfter);
+    const later = failure.code === "retry_later";
     if (typeof oauth === "string" || !/^[\x20\x21\x23-\x5b\x5d-\x7e]{1,128}$/.test(oauth.error)) {
       const what = typeof oauth === "string" ? "without an OAuth error" : "with an `error` that is not an OAuth error code";
       const body = json === undefined ? `; its body is not JSON${contentType(headers)}` : "";
-      return reject(`token endpoint answered HTTP ${status}${after} ${what}${body}`, { code: later ? "retry_later" : "http_error" });
+      return reject(`token endpoint answered ${failure.answered} ${what}${body}`, { code: failure.code });
     }
     // Some servers echo what they received: the secret must not reach messages or events.
     const code = auth.redact(oauth.error);
     const description = oauth.error_description === undefined ? undefined : auth.redact(oauth.error_description);
     const detail = `${sanitize(code)}${description ? ` (${sanitize(description)})` : ""}`;
-    return reject(
-      `token request failed: ${detail}${later ? `, HTTP ${status}${after}` : ""}`,
-      defined({ code: later ? "retry_later" : code, description }),
-      code,
-    );
+    return reject(`token request failed: ${detail}${later ? `, ${failure.answered}` : ""}`, defined({ code: later ? "retry_later" : code, description }), code);
   }
 
   const token = await validate("token", json);
