@@ -304,11 +304,6 @@ const CASES: Case[] = [
   },
 ];
 
-const credentials = {
-  secret: () => ({ clientId: canary.clientId, clientSecret: canary.clientSecret }),
-  key: () => ({ clientId: canary.clientId, privateKey: canary.privateJwk }),
-};
-
 /** Runs one case: the error, the requests, the store and every place a secret could surface. */
 async function run(c: Case, kind: "secret" | "key") {
   const requests: Array<{ url: string; authorization: boolean }> = [];
@@ -329,7 +324,7 @@ async function run(c: Case, kind: "secret" | "key") {
   const { store, writes } = recordingStore();
   let error: unknown;
   try {
-    const authFetch = withClientCredentials({ ...credentials[kind](), store, onEvent, ...c.options } as ClientCredentialsOptions)(fetch);
+    const authFetch = withClientCredentials({ ...canary.credentials(kind), store, onEvent, ...c.options } as ClientCredentialsOptions)(fetch);
     error = await rejection(authFetch(URLS.resource));
   } catch (thrown) {
     error = thrown; // a synchronous configuration error

@@ -18,6 +18,8 @@ export interface Canaries {
   token: string;
   /** Every string that must never surface, with the encodings a leak would take. */
   secrets(): string[];
+  /** The client's options with one of its credentials. */
+  credentials(kind: "secret" | "key"): { clientId: string; clientSecret: string } | { clientId: string; privateKey: JsonWebKey };
 }
 
 export async function canaries(): Promise<Canaries> {
@@ -36,6 +38,7 @@ export async function canaries(): Promise<Canaries> {
     privatePem,
     token,
     client: { clientId, clientSecret, jwks: [await exportJWK(publicKey)] },
+    credentials: (kind) => (kind === "secret" ? { clientId, clientSecret } : { clientId, privateKey: privateJwk }),
     secrets: () => [
       clientSecret,
       encodeURIComponent(clientSecret),

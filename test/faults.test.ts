@@ -128,11 +128,6 @@ const FAULTS: Fault[] = [
   { name: "one connection reset", fault: faults.networkError(), expected: { ok: true }, tokenRequests: 2 },
 ];
 
-const credentials = {
-  secret: () => ({ clientId: canary.clientId, clientSecret: canary.clientSecret }),
-  key: () => ({ clientId: canary.clientId, privateKey: canary.privateJwk }),
-};
-
 describe.each(["secret", "key"] as const)("token endpoint faults, with a client %s", (kind) => {
   // With a key, one case of each error code: the retries in between say nothing more about where a key could surface.
   const cases = FAULTS.filter(
@@ -143,7 +138,7 @@ describe.each(["secret", "key"] as const)("token endpoint faults, with a client 
     mock.fault("token", f.fault, f.times ?? 1);
     const { events, onEvent } = collectEvents();
     const { store, writes } = recordingStore();
-    const authFetch = withClientCredentials({ ...credentials[kind](), store, onEvent, ...f.options })(fetch);
+    const authFetch = withClientCredentials({ ...canary.credentials(kind), store, onEvent, ...f.options })(fetch);
     const started = Date.now();
     let error: unknown;
     if ("ok" in f.expected) {

@@ -51,9 +51,9 @@ export type { KeyCache } from "./jwt.js";
 
 export function createClientAuth(options: ResolvedOptions, method: ClientAuthMethod, server: ServerAuthSupport, keys: KeyCache): ClientAuthenticator {
   const { clientId, credential } = options;
-  /** The last few client assertions sent, which redact() removes. */
-  const sent: string[] = [];
   if (credential.kind === "key") {
+    /** The last few client assertions sent, which redact() removes. */
+    const sent: string[] = [];
     // The key's type, the algorithm and jose all live in the lazily loaded jwt chunk; a key that
     // does not fit fails there, on the first token request (which asks for identity() first).
     const key = async () => {
