@@ -186,6 +186,7 @@ export function withClientCredentials(options: ClientCredentialsOptions): (next?
       progress?: (step: "bound" | "token") => void,
     ): Promise<Response> {
       const { url, signal } = request;
+      if (response.status !== 401 && response.status !== 403) return response;
       // A 401 or 403 from another origin (redirects took the request there) says nothing about this resource.
       if (foreign.has(response) || (response.redirected && response.url && new URL(response.url).origin !== url.origin)) return response;
       if (response.status === 401) {
