@@ -20,6 +20,11 @@ export class Postponed {
     this.#entries.set(key, { until: now + Math.min(error.retryAfter, MAX_POSTPONE_SECONDS) * 1000, error });
   }
 
+  /** Until when (epoch ms) `key` is postponed; 0 when it is not. */
+  until(key: string): number {
+    return this.#entries.get(key)?.until ?? 0;
+  }
+
   /** A fresh copy of the remembered error, its `retryAfter` counting down, while the wait lasts. */
   check(key: string): ClientCredentialsError | undefined {
     const entry = this.#entries.get(key);

@@ -131,7 +131,8 @@ export class TokenCache {
   #refresh(binding: Binding, key: string, held: StoredToken): void {
     const flight = this.#flight(binding, this.#servers.get(binding), key, held, true);
     flight.promise.catch((error: unknown) => {
-      this.#backoff.set(key, Date.now() + BACKGROUND_RETRY_MS);
+      // The server's Retry-After, when it gave one, holds background refreshes back too.
+      this.#backoff.set(key, Math.max(Date.now() + BACKGROUND_RETRY_MS, this.#postponed.until(key)));
       // Only our own messages: another error's may quote the request it came from.
       const why = error instanceof ClientCredentialsError ? error.message : error instanceof Error ? error.name : typeof error;
       this.#options.emit({ type: "error", phase: "token", message: `background refresh failed: ${why}` });

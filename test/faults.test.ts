@@ -2,7 +2,7 @@
 // documented outcome (README "Faults"), each error is typed, and no canary surfaces.
 // The same faults at the socket level (resets, stalls, truncation) are in test/e2e/faults.test.ts.
 import { HttpResponse, http } from "msw";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { type ClientCredentialsOptions, type FetchLike, memoryStore, withClientCredentials } from "../src/index.js";
 import { faults, type MockFault } from "../src/msw/index.js";
 import { type Canaries, canaries, captureConsole, countUnhandled, expectNoLeak } from "./canary.js";
@@ -258,6 +258,25 @@ describe("a valid cached token outlives failing servers", () => {
     expect(mock.requestsTo("authorization-server-metadata").length + mock.requestsTo("token").length).toBeGreaterThan(2); // a refresh was tried
     expect(events.some((e) => e.type === "error" && /background refresh failed/.test(e.message))).toBe(true);
     expect(unhandled.count()).toBe(0);
+  });
+
+  it("a background refresh told to come back later does not ask again before then, while the token keeps serving", async () => {
+    const mock = install({ clients: [canary.client], tokenLifetimeSeconds: 120 }); // refreshed in the background from 60 s on
+    const authFetch = withClientCredentials({ clientId: canary.clientId, clientSecret: canary.clientSecret })(fetch);
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+    vi.useFakeTimers({ toFake: ["Date"] }); // the clock moves only when told; timers stay real
+    try {
+      expect((await authFetch(mock.resource)).status).toBe(200);
+      mock.fault("token", faults.rateLimited(3600), Number.POSITIVE_INFINITY);
+      for (const at of [61, 71, 91]) {
+        vi.setSystemTime(mock.tokens[0]!.expiresAt - 120_000 + at * 1000); // past the 5 s pause after a failed refresh each time
+        expect((await authFetch(mock.resource)).status).toBe(200);
+        await settle();
+      }
+      expect(mock.requestsTo("token")).toHaveLength(2); // the first token, and one refresh told to wait an hour
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("a resource that 401s the cached token while the token endpoint is down gets the typed error, not a loop", async () => {
