@@ -8,6 +8,8 @@ const entry = {
   "stores/redis": "src/stores/redis.ts",
   "stores/cloudflare": "src/stores/cloudflare.ts",
   "stores/deno": "src/stores/deno.ts",
+  sources: "src/sources/index.ts",
+  "sources/file": "src/sources/file.ts",
 };
 
 export default defineConfig([

@@ -34,6 +34,8 @@ export type ClientCredentialsErrorCode =
   | "invalid_token_response"
   | "unsupported_token_type"
   | "store_value_too_large"
+  | "assertion_unavailable"
+  | "invalid_assertion"
   // resource
   | "unexpected_redirect"
   | "too_many_redirects";

@@ -5,7 +5,7 @@ import { type BearerChallenge, bearerChallenge, parseWwwAuthenticate } from "./d
 import { isUnderResource, resourceOf } from "./discovery/resource-metadata.js";
 import { ClientCredentialsError } from "./errors.js";
 import { createHttp, secureUrl } from "./http.js";
-import { resolveOptions } from "./options.js";
+import { type ResolvedOptions, resolveOptions } from "./options.js";
 import { discard, HIDES_REDIRECTS, MAX_REDIRECTS, REDIRECT_STATUSES, refuseRedirect } from "./redirects.js";
 import { buffered, Replayable } from "./replay.js";
 import { authorize, hasAuthorization, type OwnHeaders, ownHeaders, unauthorize, withField } from "./request-init.js";
@@ -61,7 +61,11 @@ export interface GetTokenOptions {
  * only to the resource they were issued for. `next` defaults to `globalThis.fetch`.
  */
 export function withClientCredentials(options: ClientCredentialsOptions): (next?: FetchLike) => AuthenticatedFetch {
-  const resolved = resolveOptions(options);
+  return middleware(resolveOptions(options));
+}
+
+/** The middleware both entry points share; only the credential and its grant differ. */
+export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => AuthenticatedFetch {
   const { emit } = resolved;
   return (next) => {
     const base: FetchLike = next ?? ((input, init) => globalThis.fetch(input, init));

@@ -12,12 +12,19 @@ export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./stores
 export { type SealingKey, sealedStore } from "./stores/sealed.js";
 export type {
   AccessToken,
+  AssertionContext,
+  AssertionSource,
   Awaitable,
   ClientAuthMethod,
   ClientCredentialsEvent,
   ClientCredentialsOptions,
+  CommonOptions,
   FetchLike,
+  GrantType,
   LockingTokenStore,
   StoredToken,
+  TokenAuthMethod,
   TokenStore,
+  WorkloadIdentityOptions,
 } from "./types.js";
+export { withWorkloadIdentity } from "./workload-identity.js";

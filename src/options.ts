@@ -2,7 +2,8 @@ import { resourceOf } from "./discovery/resource-metadata.js";
 import { configError } from "./errors.js";
 import type { PrivateKeyInput } from "./grant/key-type.js";
 import { secureUrl } from "./http.js";
-import type { ClientAuthMethod, ClientCredentialsEvent, ClientCredentialsOptions, TokenStore } from "./types.js";
+import type { CommonOptions, WorkloadIdentityOptions } from "./option-types.js";
+import type { AssertionSource, ClientAuthMethod, ClientCredentialsEvent, ClientCredentialsOptions, TokenStore } from "./types.js";
 import { defined, scopeList } from "./util.js";
 
 /** Every default, in one place. */
@@ -16,12 +17,20 @@ export const DEFAULTS = {
   assertionAudience: "issuer",
 } as const;
 
-/** The credential, kept apart so that no serialisation of the resolved options can reach it. */
-export type Credential = { kind: "secret"; secret: string } | { kind: "key"; key: PrivateKeyInput; algorithm?: string; keyId?: string };
+/**
+ * The credential, kept apart so that no serialisation of the resolved options can reach it:
+ * a secret or key of our own, someone else's client assertion, or a platform JWT as the grant.
+ */
+export type Credential =
+  | { kind: "secret"; secret: string }
+  | { kind: "key"; key: PrivateKeyInput; algorithm?: string; keyId?: string }
+  | { kind: "assertion"; source: AssertionSource }
+  | { kind: "workload"; source: AssertionSource };
 
 /** Options checked and fully defaulted once, up front: what every part of the middleware receives. */
 export interface ResolvedOptions {
-  readonly clientId: string;
+  /** Always set for client credentials; for workload identity, only where the server wants one. */
+  readonly clientId: string | undefined;
   readonly credential: Credential;
   /** The configured method; `undefined` lets the server's metadata decide. */
   readonly authMethod: ClientAuthMethod | undefined;
@@ -60,16 +69,50 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The options that hold URLs, in the order the fingerprint lists them. */
 const URL_OPTIONS = ["resource", "resourceUrl", "issuer", "tokenEndpoint"] as const;
 
-/** Checks every option, so a mistake surfaces before any request, and fills in every default. */
+/** Checks every option of {@link withClientCredentials}, so a mistake surfaces before any request, and fills in every default. */
 export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptions {
   if (typeof options !== "object" || options === null) throw configError("options are required");
-  const { clientId, clientSecret, privateKey, authMethod, resource, resourceUrl, issuer, tokenEndpoint, scope, store, onEvent, waitUntil } = options;
+  const { clientId, clientSecret, privateKey, clientAssertion, authMethod } = options;
   if (typeof clientId !== "string" || clientId === "") throw configError("clientId is required");
-  const secret = clientSecret !== undefined;
-  const key = privateKey !== undefined;
-  if (secret === key) throw configError("set exactly one of clientSecret and privateKey");
-  if (secret && (typeof clientSecret !== "string" || clientSecret === "")) throw configError("clientSecret must be a non-empty string");
-  if (authMethod && (authMethod === "private_key_jwt") !== key) throw configError(`authMethod ${authMethod} needs ${key ? "clientSecret" : "privateKey"}`);
+  const given = [clientSecret, privateKey, clientAssertion].filter((value) => value !== undefined).length;
+  if (given !== 1) throw configError("set exactly one of clientSecret, privateKey and clientAssertion");
+  if (clientSecret !== undefined && (typeof clientSecret !== "string" || clientSecret === "")) throw configError("clientSecret must be a non-empty string");
+  const fits = clientSecret === undefined ? "private_key_jwt" : ["client_secret_basic", "client_secret_post"];
+  if (authMethod && !fits.includes(authMethod)) {
+    throw configError(`authMethod ${authMethod} needs ${authMethod === "private_key_jwt" ? "privateKey or clientAssertion" : "clientSecret"}`);
+  }
+  const credential: Credential =
+    clientSecret !== undefined
+      ? { kind: "secret", secret: clientSecret }
+      : privateKey !== undefined
+        ? defined({ kind: "key", key: privateKey as PrivateKeyInput, algorithm: options.algorithm || undefined, keyId: options.keyId || undefined })
+        : { kind: "assertion", source: assertionSource(clientAssertion, "clientAssertion") };
+  return resolveCommon(options, clientId, credential, authMethod);
+}
+
+/** Checks every option of {@link withWorkloadIdentity} and fills in every default. */
+export function resolveWorkloadOptions(options: WorkloadIdentityOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) throw configError("options are required");
+  const { clientId, assertion } = options;
+  if (clientId !== undefined && (typeof clientId !== "string" || clientId === "")) throw configError("clientId must be a non-empty string when set");
+  for (const name of ["clientSecret", "privateKey", "clientAssertion", "authMethod"]) {
+    if (name in options) throw configError(`withWorkloadIdentity takes no ${name}: the assertion is the credential (use withClientCredentials for ${name})`);
+  }
+  return resolveCommon(options, clientId, { kind: "workload", source: assertionSource(assertion, "assertion") }, undefined);
+}
+
+function assertionSource(source: unknown, name: string): AssertionSource {
+  if (typeof source === "function" || (typeof source === "string" && source !== "")) return source as AssertionSource;
+  throw configError(`${name} must be a JWT string or a function returning one`);
+}
+
+function resolveCommon(
+  options: CommonOptions,
+  clientId: string | undefined,
+  credential: Credential,
+  authMethod: ClientAuthMethod | undefined,
+): ResolvedOptions {
+  const { resource, resourceUrl, issuer, tokenEndpoint, scope, store, onEvent, waitUntil } = options;
   if (resource === false && resourceUrl === undefined) {
     throw configError("resource: false needs resourceUrl, the URL prefix that may receive tokens (no resource indicator binds them to a server)");
   }
@@ -93,9 +136,6 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
   }
   const scopes = scopeList(scope);
   const boundaryUrl = resourceUrl ?? (typeof resource === "string" ? resource : undefined);
-  const credential: Credential = secret
-    ? { kind: "secret", secret: clientSecret as string }
-    : defined({ kind: "key", key: privateKey as PrivateKeyInput, algorithm: options.algorithm || undefined, keyId: options.keyId || undefined });
   const resolved: Omit<ResolvedOptions, "credential"> = {
     clientId,
     authMethod,
@@ -127,7 +167,13 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
       : () => {},
     observed: onEvent !== undefined,
     waitUntil,
-    fingerprint: [clientId, ...URL_OPTIONS.map((name) => options[name] ?? null), [...scopes].sort()],
+    // The grant is part of the configuration: a workload's tokens are not a client's.
+    fingerprint: [
+      clientId ?? null,
+      ...URL_OPTIONS.map((name) => options[name] ?? null),
+      [...scopes].sort(),
+      ...(credential.kind === "workload" ? ["jwt-bearer"] : []),
+    ],
   };
   // Not enumerable: logging or serialising the resolved options never shows the credential.
   return Object.defineProperty(resolved, "credential", { value: credential, enumerable: false }) as ResolvedOptions;

@@ -13,7 +13,7 @@ export interface Server {
   tokenEndpoint: URL;
   issuer?: string;
   auth: ClientAuthenticator;
-  /** The metadata's grant_types_supported when it does not list client_credentials: quoted if the server refuses. */
+  /** The metadata's grant_types_supported when it does not list our grant: quoted if the server refuses. */
   grantTypes?: readonly string[];
 }
 
@@ -78,8 +78,9 @@ export class ServerDirectory {
       metadata.issuer,
       defined({ methods: metadata.token_endpoint_auth_methods_supported, signingAlgs: metadata.token_endpoint_auth_signing_alg_values_supported }),
     );
+    // Advisory (RFC 8414): a server that does not list the grant still gets one attempt.
     const grantTypes = metadata.grant_types_supported;
-    return grantTypes && !grantTypes.includes("client_credentials") ? { ...server, grantTypes } : server;
+    return grantTypes && !grantTypes.includes(server.auth.grant) ? { ...server, grantTypes } : server;
   }
 
   /** The metadata, from the shared store (checked again, as if just fetched) or from the server. */

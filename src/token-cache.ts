@@ -245,11 +245,11 @@ export class TokenCache {
     const memo = this.#keys.get(binding);
     if (memo?.server === server) return memo.key;
     const key = server.auth
-      .identity()
+      .identity(defined({ issuer: server.issuer || undefined, tokenEndpoint: server.tokenEndpoint.href, resource: binding.resource }))
       .then((identity) =>
         this.#guard.key("token", [
           server.issuer ?? server.tokenEndpoint.href,
-          this.#options.clientId,
+          this.#options.clientId ?? null,
           binding.resource ?? null,
           binding.boundary.href,
           [...binding.scopes].sort(),

@@ -1,5 +1,7 @@
 import type { ClientCredentialsPhase } from "./errors.js";
 
+export type { AssertionContext, AssertionSource, ClientCredentialsOptions, CommonOptions, WorkloadIdentityOptions } from "./option-types.js";
+
 /**
  * What the middleware wraps: the global `fetch` or anything of the MCP SDK's `FetchLike` shape.
  * It is always called as `(url, init)`, never with a `Request`.
@@ -80,14 +82,23 @@ export interface LockingTokenStore<Missing extends null | undefined = null | und
 
 export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | "private_key_jwt";
 
+/**
+ * How a token request authenticates, as events report it: a {@link ClientAuthMethod}, or `"none"`
+ * for the JWT-bearer grant of {@link withWorkloadIdentity}, where the assertion is the credential.
+ */
+export type TokenAuthMethod = ClientAuthMethod | "none";
+
+/** The grant a token request uses: client credentials, or a platform JWT (RFC 7523 §2.1). */
+export type GrantType = "client_credentials" | "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
 /** Events for logging and metrics. They never carry secrets or tokens. */
 export type ClientCredentialsEvent =
   | { type: "challenge"; url: string; status: number; resourceMetadata: string[]; scope?: string; error?: string }
   | { type: "discovery"; kind: "resource-metadata" | "authorization-server-metadata"; url: string; status?: number; ok: boolean }
-  | { type: "discovered"; issuer: string; tokenEndpoint: string; authMethod: ClientAuthMethod }
+  | { type: "discovered"; issuer: string; tokenEndpoint: string; authMethod: TokenAuthMethod }
   | { type: "cache-hit"; issuer: string; resource?: string; scope?: string; expiresAt: number; tier: "memory" | "store" }
   | { type: "cache-miss"; issuer: string; resource?: string; scope?: string; reason: "empty" | "expiring" }
-  | { type: "token-request"; tokenEndpoint: string; authMethod: ClientAuthMethod; resource?: string; scope?: string }
+  | { type: "token-request"; tokenEndpoint: string; grantType: GrantType; authMethod: TokenAuthMethod; resource?: string; scope?: string }
   | {
       type: "token-response";
       tokenEndpoint: string;
@@ -102,150 +113,3 @@ export type ClientCredentialsEvent =
   | { type: "http-retry"; url: string; attempt: number; status?: number }
   | { type: "retry"; url: string; reason: "unauthorized" | "insufficient_scope" }
   | { type: "error"; phase: ClientCredentialsPhase; message: string };
-
-export interface ClientCredentialsOptions {
-  /** The OAuth client identifier. */
-  clientId: string;
-  /**
-   * Client secret, for `client_secret_basic` / `client_secret_post`.
-   * Exactly one of `clientSecret` and `privateKey` is required.
-   * @default undefined
-   */
-  clientSecret?: string;
-  /**
-   * Private key for `private_key_jwt` (RFC 7523): a PEM PKCS#8 string (`BEGIN PRIVATE KEY`),
-   * a private JWK, or a WebCrypto `CryptoKey`. Exactly one of `clientSecret` and `privateKey`.
-   * @default undefined
-   */
-  privateKey?: string | JsonWebKey | CryptoKey;
-  /**
-   * JWS algorithm for client assertions (ES256, RS256, PS256, EdDSA, …).
-   * @default taken from the key (JWK `alg`, curve or key type), matched against the server's
-   * `token_endpoint_auth_signing_alg_values_supported`
-   */
-  algorithm?: string;
-  /**
-   * `kid` header of client assertions.
-   * @default the JWK's `kid`, else none
-   */
-  keyId?: string;
-  /**
-   * Client authentication method.
-   * @default chosen from the server's `token_endpoint_auth_methods_supported`:
-   * `private_key_jwt` with a key; `client_secret_basic`, else `client_secret_post`, with a secret
-   */
-  authMethod?: ClientAuthMethod;
-  /**
-   * `aud` of client assertions: the issuer (rfc7523bis), the token endpoint (older servers),
-   * or any literal string.
-   * @default "issuer"
-   */
-  assertionAudience?: "issuer" | "token_endpoint" | (string & {});
-  /**
-   * Scopes to request. Wins over the challenge's `scope` and the resource's `scopes_supported`.
-   * @default the 401 challenge's scope, else the protected resource's `scopes_supported`, else none
-   */
-  scope?: string | string[];
-  /**
-   * Resource indicator (RFC 8707). A string overrides the discovered one and limits which URLs
-   * get tokens; `false` omits the parameter (e.g. Microsoft Entra ID v2). Any absolute URI is
-   * accepted (`urn:example:mcp`, `api://mcp-prod`) when `resourceUrl` says where tokens may go.
-   * @default the protected resource metadata's `resource`, verbatim
-   * @example
-   * withClientCredentials({ clientId, clientSecret, resource: "api://mcp-prod", resourceUrl: "https://mcp.example.com/mcp" });
-   */
-  resource?: string | false;
-  /**
-   * Which URLs receive tokens: this URL and everything under it (same origin, path prefix).
-   * Required with `resource: false`, since no resource indicator then binds the token to a server.
-   * @default `resource` when it is a string, else the discovered resource
-   */
-  resourceUrl?: string;
-  /**
-   * Authorization server issuer. Skips choosing one from the resource metadata, pins it
-   * (a resource naming another issuer is refused) and, with `resource`, skips discovery.
-   * @default discovered from the resource metadata
-   */
-  issuer?: string;
-  /**
-   * Token endpoint. Skips authorization server metadata discovery.
-   * @default discovered from the authorization server metadata
-   */
-  tokenEndpoint?: string;
-  /**
-   * A store shared with other instances: other clients in this process ({@link memoryStore}),
-   * other tabs (`stores/idb`) or a fleet (`stores/redis`, `stores/cloudflare`, `stores/deno`).
-   * Tokens and discovery results go there, so a fleet asks for one token and a fresh instance on
-   * a warm store sends its first request already authorized. Each instance still keeps its own
-   * in-process copy in front of the store.
-   * @default none: tokens are cached in this instance's memory only
-   * @example
-   * import { redisStore } from "mcp-client-credentials/stores/redis";
-   * withClientCredentials({ clientId, clientSecret, store: redisStore({ client: new Redis(url) }) });
-   */
-  store?: TokenStore;
-  /**
-   * Refresh window: a new token is fetched in the background from this long before the cached
-   * one expires (capped at half its lifetime), while the cached one keeps serving.
-   * @default 60
-   */
-  refreshSkewSeconds?: number;
-  /**
-   * Keeps a serverless invocation alive for work that outlives its response: the background
-   * token refresh. Pass your platform's `waitUntil` (Cloudflare: `import { waitUntil } from
-   * "cloudflare:workers"`; Vercel: `import { waitUntil } from "@vercel/functions"`). Without it, a
-   * refresh the runtime froze is given up once older than its attempts could take
-   * (`3 × storeTimeoutMs + (retries + 1) × timeoutMs`), and a later request starts another.
-   * @default undefined
-   * @example
-   * import { waitUntil } from "cloudflare:workers";
-   * withClientCredentials({ clientId, clientSecret, waitUntil });
-   */
-  waitUntil?: (promise: Promise<unknown>) => void;
-  /**
-   * Timeout of each request to the authorization server and metadata endpoints (headers and
-   * body).
-   * @default 10000
-   */
-  timeoutMs?: number;
-  /**
-   * Timeout of each call to the token store. A store that does not answer in time counts as a
-   * miss (an `error` event says so); the request goes on without it.
-   * @default 2000
-   */
-  storeTimeoutMs?: number;
-  /**
-   * Retries of authorization-server and metadata requests on network errors, timeouts, 408, 429
-   * and 5xx, after an exponential backoff (0.3 s, 0.6 s, … at most 5 s) or the server's
-   * `Retry-After`, within `retryBudgetMs`.
-   * @default 2
-   */
-  retries?: number;
-  /**
-   * How long retries of one request may go on: a retry whose wait would end later than this
-   * after the first attempt started is not made. A `Retry-After` that asks for longer fails at
-   * once with code `retry_later` and the server's `retryAfter` (in seconds) on the error, so a
-   * caller learns in milliseconds, not minutes. The worst case of one request is
-   * `retryBudgetMs + timeoutMs`. Raise it for batch jobs that would rather wait.
-   * @default 10000
-   * @example
-   * withClientCredentials({ clientId, clientSecret, retryBudgetMs: 120_000 }); // a nightly job may wait out a 429
-   */
-  retryBudgetMs?: number;
-  /**
-   * How long discovered metadata is reused.
-   * @default 3600
-   */
-  discoveryTtlSeconds?: number;
-  /**
-   * Allow plain `http:` to hosts other than loopback. Never do this in production.
-   * @default false
-   */
-  allowInsecureRequests?: boolean;
-  /**
-   * Observe the flow (discovery, token requests, cache hits and misses, retries).
-   * Events never contain secrets or tokens. Exceptions thrown here are swallowed.
-   * @default undefined
-   */
-  onEvent?: (event: ClientCredentialsEvent) => void;
-}

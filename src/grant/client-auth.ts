@@ -1,10 +1,14 @@
 import { ClientCredentialsError } from "../errors.js";
-import type { ResolvedOptions } from "../options.js";
-import type { ClientAuthMethod } from "../types.js";
+import type { Credential, ResolvedOptions } from "../options.js";
+import type { AssertionSource, ClientAuthMethod, GrantType, TokenAuthMethod } from "../types.js";
+import { readAssertion, subjectOf } from "./assertion.js";
 import type { KeyCache } from "./jwt.js";
 
 export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const ASSERTION_LIFETIME_SECONDS = 60;
+/** How long an assertion read to key the cache may still be sent: the token request follows at once. */
+const REUSE_MS = 5_000;
 
 /** Where the credentials go, as far as the authorization server's metadata says. */
 export interface ServerAuthSupport {
@@ -12,17 +16,20 @@ export interface ServerAuthSupport {
   signingAlgs?: readonly string[];
 }
 
-export interface AssertionContext {
+/** Where a token request goes, as far as the credential needs to know (an assertion's audience). */
+export interface RequestContext {
   issuer?: string;
   tokenEndpoint: string;
+  resource?: string;
 }
 
-/** Adds client authentication to a token request. Holds the credential; never exposes it. */
+/** Adds the grant and client authentication to a token request. Holds the credential; never exposes it. */
 export interface ClientAuthenticator {
-  readonly method: ClientAuthMethod;
-  /** Secret-free identity of the credential, for cache keys: the method and key thumbprint. */
-  identity(): Promise<string>;
-  apply(body: URLSearchParams, headers: Headers, context: AssertionContext): Promise<void>;
+  readonly grant: GrantType;
+  readonly method: TokenAuthMethod;
+  /** Secret-free identity of the credential, for cache keys: the method and key thumbprint, or whom an assertion speaks for. */
+  identity(context: RequestContext): Promise<string>;
+  apply(body: URLSearchParams, headers: Headers, context: RequestContext): Promise<void>;
   /** Removes the secret from text a server sent back (some echo what they received). */
   redact(text: string): string;
 }
@@ -31,9 +38,12 @@ export interface ClientAuthenticator {
  * The configured method, else the best one the server lists for the credential we hold.
  * A server that omits the list is assumed to accept the method that fits the credential.
  */
-export function chooseAuthMethod(options: ResolvedOptions, server: ServerAuthSupport): ClientAuthMethod {
+export function chooseAuthMethod(options: ResolvedOptions, server: ServerAuthSupport): TokenAuthMethod {
+  const { kind } = options.credential;
+  // The JWT-bearer grant authenticates with its assertion: nothing to choose.
+  if (kind === "workload") return "none";
   if (options.authMethod) return options.authMethod;
-  const withKey = options.credential.kind === "key";
+  const withKey = kind !== "secret";
   const preferred: ClientAuthMethod[] = withKey ? ["private_key_jwt"] : ["client_secret_basic", "client_secret_post"];
   if (!server.methods) return preferred[0]!;
   const fit = preferred.find((method) => server.methods?.includes(method));
@@ -41,7 +51,7 @@ export function chooseAuthMethod(options: ResolvedOptions, server: ServerAuthSup
   throw new ClientCredentialsError(
     "config",
     `the authorization server accepts ${server.methods.join(", ") || "no client authentication methods"}; with ${
-      withKey ? "a privateKey" : "a clientSecret"
+      kind === "key" ? "a privateKey" : kind === "assertion" ? "a clientAssertion" : "a clientSecret"
     } this client can use ${preferred.join(" or ")}`,
     { code: "unsupported_auth_method" },
   );
@@ -49,8 +59,10 @@ export function chooseAuthMethod(options: ResolvedOptions, server: ServerAuthSup
 
 export type { KeyCache } from "./jwt.js";
 
-export function createClientAuth(options: ResolvedOptions, method: ClientAuthMethod, server: ServerAuthSupport, keys: KeyCache): ClientAuthenticator {
-  const { clientId, credential } = options;
+export function createClientAuth(options: ResolvedOptions, method: TokenAuthMethod, server: ServerAuthSupport, keys: KeyCache): ClientAuthenticator {
+  const { credential } = options;
+  const clientId = options.clientId as string; // only workload identity goes without one
+  if (credential.kind === "workload" || credential.kind === "assertion") return externalAuth(options, credential);
   if (credential.kind === "key") {
     /** The last few client assertions sent, which redact() removes. */
     const sent: string[] = [];
@@ -66,6 +78,7 @@ export function createClientAuth(options: ResolvedOptions, method: ClientAuthMet
       }
     };
     return {
+      grant: "client_credentials",
       method: "private_key_jwt",
       identity: async () => {
         const { alg, thumbprint } = (await key()).key;
@@ -76,8 +89,7 @@ export function createClientAuth(options: ResolvedOptions, method: ClientAuthMet
       async apply(body, _headers, context) {
         const { jwt, key: signing } = await key();
         const assertion = await jwt.signAssertion(signing, clientId, assertionAudience(options.assertionAudience, context), ASSERTION_LIFETIME_SECONDS);
-        sent.unshift(assertion);
-        sent.length = Math.min(sent.length, 4);
+        remember(sent, assertion);
         body.set("client_assertion_type", JWT_BEARER_ASSERTION);
         body.set("client_assertion", assertion);
       },
@@ -88,7 +100,8 @@ export function createClientAuth(options: ResolvedOptions, method: ClientAuthMet
   // Every form the secret travels in: some servers echo the header or the form body they received.
   const forms = secret.length >= 4 ? [basic, formEncode(secret), encodeURIComponent(secret), secret] : [basic];
   return {
-    method,
+    grant: "client_credentials",
+    method: method as ClientAuthMethod,
     identity: async () => method,
     redact: (text) => redactAll(text, forms),
     async apply(body, headers) {
@@ -102,11 +115,58 @@ export function createClientAuth(options: ResolvedOptions, method: ClientAuthMet
   };
 }
 
+/**
+ * A JWT someone else issued: the grant itself (workload identity, RFC 7523 §2.1) or the client
+ * assertion of a client_credentials request (RFC 7523 §2.2, with `client_id`, as Entra requires).
+ */
+function externalAuth(options: ResolvedOptions, credential: Extract<Credential, { kind: "workload" | "assertion" }>): ClientAuthenticator {
+  const { clientId } = options;
+  const grant = credential.kind === "workload";
+  const name = grant ? "assertion" : "clientAssertion";
+  const sent: string[] = [];
+  /** The assertion read to key the cache, sent by the token request that follows (one source call, not two). */
+  let pending: { jwt: string; at: number } | undefined;
+  const read = async (context: RequestContext, source: AssertionSource) => {
+    const jwt = await readAssertion(source, { ...context, audience: assertionAudience(options.assertionAudience, context) }, name);
+    remember(sent, jwt);
+    return jwt;
+  };
+  return {
+    grant: grant ? JWT_BEARER_GRANT : "client_credentials",
+    method: grant ? "none" : "private_key_jwt",
+    async identity(context) {
+      const jwt = await read(context, credential.source);
+      pending = { jwt, at: Date.now() };
+      return `${name}:${subjectOf(jwt)}`;
+    },
+    redact: (text) => redactAll(text, sent),
+    async apply(body, _headers, context) {
+      const kept = pending && Date.now() - pending.at < REUSE_MS ? pending.jwt : undefined;
+      pending = undefined;
+      const jwt = kept ?? (await read(context, credential.source));
+      if (clientId !== undefined) body.set("client_id", clientId);
+      if (grant) {
+        body.set("assertion", jwt);
+      } else {
+        body.set("client_assertion_type", JWT_BEARER_ASSERTION);
+        body.set("client_assertion", jwt);
+      }
+    },
+  };
+}
+
+/** Keeps the last few assertions sent, which redact() removes from what servers send back. */
+function remember(sent: string[], assertion: string): void {
+  if (sent[0] === assertion) return;
+  sent.unshift(assertion);
+  sent.length = Math.min(sent.length, 4);
+}
+
 function redactAll(text: string, secrets: readonly string[]): string {
   return secrets.reduce((redacted, secret) => redacted.split(secret).join("[redacted]"), text);
 }
 
-function assertionAudience(setting: string, context: AssertionContext): string {
+function assertionAudience(setting: string, context: RequestContext): string {
   if (setting === "token_endpoint") return context.tokenEndpoint;
   if (setting === "issuer") return context.issuer ?? context.tokenEndpoint;
   return setting;

@@ -19,13 +19,13 @@ export interface TokenRequest {
   /** RFC 8707 resource indicator; omitted when undefined. */
   resource?: string;
   scopes: readonly string[];
-  /** The metadata's grant_types_supported, when it does not list client_credentials. */
+  /** The metadata's grant_types_supported, when it does not list the grant we use. */
   grantTypes?: readonly string[] | undefined;
   /** Ends the request, its retries and their waits: every caller left. */
   signal?: AbortSignal;
 }
 
-/** RFC 6749 §4.4: one client_credentials token request, response validated. */
+/** One token request (client_credentials, RFC 6749 §4.4, or JWT bearer, RFC 7523 §2.1), response validated. */
 export async function requestToken(
   http: Http,
   auth: ClientAuthenticator,
@@ -36,14 +36,14 @@ export async function requestToken(
   const scope = request.scopes.join(" ") || undefined;
   const tokenEndpoint = request.tokenEndpoint.href;
   const shown = withoutQuery(tokenEndpoint); // for events: a query may hold a key (Azure Functions' ?code=)
-  emit(defined({ type: "token-request", tokenEndpoint: shown, authMethod: auth.method, resource, scope }));
+  emit(defined({ type: "token-request", tokenEndpoint: shown, grantType: auth.grant, authMethod: auth.method, resource, scope }));
   const obtainedAt = Date.now();
   const { status, headers, text, retryAfter } = await http.postForm(
     request.tokenEndpoint,
     async () => {
-      const body = new URLSearchParams(defined({ grant_type: "client_credentials", resource, scope }) as Record<string, string>);
+      const body = new URLSearchParams(defined({ grant_type: auth.grant, resource, scope }) as Record<string, string>);
       const headers = new Headers({ accept: "application/json" });
-      await auth.apply(body, headers, defined({ tokenEndpoint, issuer: issuer || undefined }));
+      await auth.apply(body, headers, defined({ tokenEndpoint, issuer: issuer || undefined, resource }));
       return defined({ body, headers, signal: request.signal });
     },
     "token",
@@ -52,7 +52,7 @@ export async function requestToken(
   const reject = (message: string, fields: ClientCredentialsErrorOptions, error?: string): never => {
     emit(defined({ type: "token-response", tokenEndpoint: shown, status, ok: false, error }));
     // Only a refusal of the grant itself may be the metadata's warning come true.
-    const note = status !== 200 && (error === undefined || REFUSALS.has(error)) ? unlisted(request.grantTypes) : "";
+    const note = status !== 200 && (error === undefined || REFUSALS.has(error)) ? unlisted(request.grantTypes, auth.grant) : "";
     throw new ClientCredentialsError("token", `${message}${note}`, defined({ status, url: tokenEndpoint, retryAfter, ...fields }));
   };
 
@@ -113,6 +113,6 @@ function contentType(headers: Headers): string {
 const REFUSALS = new Set(["unsupported_grant_type", "unauthorized_client"]);
 
 /** Why a refusal may not be a mistake in our request: the metadata never promised the grant. */
-function unlisted(grantTypes: readonly string[] | undefined): string {
-  return grantTypes ? `; its metadata lists grant_types_supported ${sanitize(JSON.stringify(grantTypes))} without client_credentials` : "";
+function unlisted(grantTypes: readonly string[] | undefined, grant: string): string {
+  return grantTypes ? `; its metadata lists grant_types_supported ${sanitize(JSON.stringify(grantTypes))} without ${grant}` : "";
 }

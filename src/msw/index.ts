@@ -15,5 +15,6 @@ export type {
   MockClient,
   MockEndpoint,
   MockFault,
+  MockWorkload,
   RecordedRequest,
 } from "./types.js";

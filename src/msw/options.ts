@@ -3,7 +3,7 @@
  * @internal
  */
 import type { JWK } from "jose";
-import type { McpAuthMockOptions, MockAuthMethod, MockClient } from "./types.js";
+import type { McpAuthMockOptions, MockAuthMethod, MockClient, MockWorkload } from "./types.js";
 
 export const DEFAULT_ISSUER = "https://auth.example.com";
 export const DEFAULT_RESOURCE = "https://mcp.example.com/mcp";
@@ -16,6 +16,15 @@ export interface ResolvedClient {
   clientSecret: string | undefined;
   jwks: { keys: JWK[] } | undefined;
   authMethods: ReadonlySet<MockAuthMethod>;
+  scopes: ReadonlySet<string>;
+}
+
+export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+export interface ResolvedWorkload {
+  issuer: string;
+  jwks: { keys: JWK[] };
+  subject: string | undefined;
   scopes: ReadonlySet<string>;
 }
 
@@ -33,6 +42,7 @@ export interface ResolvedConfig {
   resourceOrigin: string;
   resourcePath: string;
   clients: ReadonlyMap<string, ResolvedClient>;
+  workloads: readonly ResolvedWorkload[];
   scopesSupported: string[];
   requiredScopes: string[];
   challengeScope: string | undefined;
@@ -161,6 +171,12 @@ export function resolveOptions(options: McpAuthMockOptions): ResolvedConfig {
     clients.set(client.clientId, resolveClient(client, scopesSupported));
   }
 
+  const workloads = (options.workloads ?? []).map((workload: MockWorkload) => {
+    if (typeof workload.issuer !== "string" || workload.issuer === "") throw new TypeError("createMcpAuthMock: every workload needs an issuer");
+    return { issuer: workload.issuer, jwks: toPublicJwks(workload.jwks), subject: workload.subject, scopes: new Set(workload.scopes ?? scopesSupported) };
+  });
+  const grantTypes = workloads.length > 0 ? ["client_credentials", JWT_BEARER_GRANT] : ["client_credentials"];
+
   const reserved = [...Object.values(asForms), ...Object.values(prmForms), tokenEndpoint].map((u) => urlKey(u));
   return {
     issuer,
@@ -174,6 +190,7 @@ export function resolveOptions(options: McpAuthMockOptions): ResolvedConfig {
     resourceOrigin: resourceUrl.origin,
     resourcePath: resourceUrl.pathname,
     clients,
+    workloads,
     scopesSupported,
     requiredScopes: [...(options.requiredScopes ?? [])],
     challengeScope: typeof options.challengeScope === "string" ? options.challengeScope : undefined,
@@ -182,7 +199,7 @@ export function resolveOptions(options: McpAuthMockOptions): ResolvedConfig {
     challengeMetadataUrl: options.challengeMetadataUrl ?? true,
     authMethodsSupported: options.authMethodsSupported === undefined ? [...ALL_AUTH_METHODS] : options.authMethodsSupported,
     signingAlgsSupported: options.signingAlgsSupported === undefined ? [...DEFAULT_SIGNING_ALGS] : options.signingAlgsSupported,
-    grantTypesSupported: options.grantTypesSupported === undefined ? ["client_credentials"] : options.grantTypesSupported,
+    grantTypesSupported: options.grantTypesSupported === undefined ? grantTypes : options.grantTypesSupported,
     assertionAudiences: [...(options.assertionAudiences ?? [issuer])],
     requireResourceIndicator: options.requireResourceIndicator ?? false,
     resourceMetadata: { ...options.resourceMetadata },

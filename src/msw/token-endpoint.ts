@@ -1,14 +1,15 @@
 /**
- * The mock token endpoint: the client_credentials grant (RFC 6749 §4.4) with resource
- * indicators (RFC 8707).
+ * The mock token endpoint: the client_credentials grant (RFC 6749 §4.4) and the JWT-bearer grant
+ * (RFC 7523 §2.1), with resource indicators (RFC 8707).
  * @internal
  */
 import { type HttpHandler, HttpResponse, http } from "msw";
 import { authenticateClient } from "./client-auth.js";
 import { oauthErrorResponse } from "./faults.js";
-import { urlKey } from "./options.js";
+import { JWT_BEARER_GRANT, urlKey } from "./options.js";
 import type { MockState } from "./state.js";
 import type { IssuedToken } from "./types.js";
+import { verifyJwtBearer } from "./workload.js";
 
 /** Parameters that RFC 8707 allows more than once. */
 const REPEATABLE_PARAMS = new Set(["resource"]);
@@ -46,13 +47,21 @@ async function tokenBehaviour(state: MockState, request: Request): Promise<Respo
 
   const grantType = params.get("grant_type");
   if (grantType === null) return oauthErrorResponse("invalid_request", "grant_type is missing");
-  if (grantType !== "client_credentials") {
+  const workloadGrant = grantType === JWT_BEARER_GRANT && config.workloads.length > 0;
+  if (grantType !== "client_credentials" && !workloadGrant) {
     return oauthErrorResponse("unsupported_grant_type", `grant_type ${grantType} is not supported`);
   }
 
-  const auth = await authenticateClient(state, request, params);
-  if (!auth.ok) return auth.response;
-  const { client, method } = auth;
+  let grantee: { clientId: string; method: IssuedToken["authMethod"]; scopes: ReadonlySet<string> };
+  if (workloadGrant) {
+    const grant = await verifyJwtBearer(state, params);
+    if (!grant.ok) return grant.response;
+    grantee = { clientId: params.get("client_id") ?? grant.subject, method: "none", scopes: grant.workload.scopes };
+  } else {
+    const auth = await authenticateClient(state, request, params);
+    if (!auth.ok) return auth.response;
+    grantee = { clientId: auth.client.clientId, method: auth.method, scopes: auth.client.scopes };
+  }
 
   const resources = params.getAll("resource");
   if (resources.length === 0 && config.requireResourceIndicator) {
@@ -65,7 +74,7 @@ async function tokenBehaviour(state: MockState, request: Request): Promise<Respo
   }
 
   const scopes = splitScope(params.get("scope"));
-  const refused = scopes.filter((scope) => !client.scopes.has(scope));
+  const refused = scopes.filter((scope) => !grantee.scopes.has(scope));
   if (refused.length > 0) {
     return oauthErrorResponse("invalid_scope", `scope not allowed for this client: ${refused.join(" ")}`);
   }
@@ -74,8 +83,9 @@ async function tokenBehaviour(state: MockState, request: Request): Promise<Respo
   const lifetime = config.tokenLifetimeSeconds;
   const token: IssuedToken = {
     accessToken: randomToken(),
-    clientId: client.clientId,
-    authMethod: method,
+    clientId: grantee.clientId,
+    authMethod: grantee.method,
+    grantType,
     scope,
     expiresAt: Date.now() + (lifetime ?? 3600) * 1000,
   };

@@ -38,10 +38,37 @@ export interface MockClient {
   scopes?: string[];
 }
 
+/**
+ * A workload the mock accepts JWT-bearer grants from (RFC 7523 §2.1, workload identity
+ * federation): platform JWTs with this `iss`, signed with one of these keys, with `aud` one of
+ * `assertionAudiences` and an `exp` in the future. Anything else gets `invalid_grant`.
+ */
+export interface MockWorkload {
+  /** The `iss` of the platform's JWTs (e.g. `"https://token.actions.githubusercontent.com"`). */
+  issuer: string;
+  /** The platform's public keys, as an array of JWKs or a JWK Set (private members are stripped). */
+  jwks: JsonWebKey[] | { keys: JsonWebKey[] };
+  /**
+   * The `sub` a JWT must have.
+   * @default any subject
+   */
+  subject?: string;
+  /**
+   * The scopes this workload may be granted; requesting any other gives `invalid_scope`.
+   * @default all of `scopesSupported`
+   */
+  scopes?: string[];
+}
+
 /** Options of {@link createMcpAuthMock}. */
 export interface McpAuthMockOptions {
   /** The clients the mock authorization server knows. */
   clients: MockClient[];
+  /**
+   * Workloads whose platform JWTs the token endpoint accepts as a JWT-bearer grant.
+   * @default [] (the grant is refused with `unsupported_grant_type`)
+   */
+  workloads?: MockWorkload[];
   /**
    * The authorization server's issuer identifier. May have a path, e.g.
    * `"https://auth.example.com/tenant1"`; must not have a query or fragment.
@@ -115,8 +142,8 @@ export interface McpAuthMockOptions {
   signingAlgsSupported?: string[] | null;
   /**
    * `grant_types_supported` in the AS metadata; `null` omits the field. Metadata only: the token
-   * endpoint always accepts `client_credentials` and nothing else.
-   * @default ["client_credentials"]
+   * endpoint accepts `client_credentials`, and the JWT-bearer grant when `workloads` are set.
+   * @default ["client_credentials"], plus the JWT-bearer grant with `workloads`
    */
   grantTypesSupported?: string[] | null;
   /**
@@ -161,10 +188,12 @@ export interface RecordedRequest {
 export interface IssuedToken {
   /** The opaque access token. */
   accessToken: string;
-  /** The client it was issued to. */
+  /** The client it was issued to: its `client_id`, or for a JWT-bearer grant without one, the JWT's `sub`. */
   clientId: string;
-  /** How that client authenticated. */
-  authMethod: MockAuthMethod;
+  /** How that client authenticated: `"none"` for a JWT-bearer grant, where the assertion is the credential. */
+  authMethod: MockAuthMethod | "none";
+  /** The grant: `client_credentials`, or `urn:ietf:params:oauth:grant-type:jwt-bearer`. */
+  grantType: string;
   /** The granted scope (space-separated; `""` when none was requested). */
   scope: string;
   /** The `resource` parameter of the token request, if any. */
