@@ -106,7 +106,7 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
     const fromJwk = await applied({ clientId: "c", privateKey: jwk });
     expect(decodeProtectedHeader(fromJwk.body.get("client_assertion")!)).toEqual({ alg: "RS256", kid: "jwk-kid" });
     // same key, same identity, whatever the input form
-    expect(await fromPem.auth.identity()).toBe(await fromJwk.auth.identity());
+    expect(await fromPem.auth.identity(context)).toBe(await fromJwk.auth.identity(context));
   });
 
   it("imports the key once per instance, not per assertion", async () => {
@@ -144,7 +144,7 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
     expect(() => chooseAlgorithm(jwk, "ES256", undefined)).toThrow(/does not fit this key/);
     // Through the authenticator, as a typed config error.
     const auth = createClientAuth(resolved({ clientId: "c", privateKey: jwk }), "private_key_jwt", { signingAlgs: ["ES256"] }, new Map());
-    await expect(auth.identity()).rejects.toMatchObject({ name: "ClientCredentialsError", phase: "config", code: "unsupported_algorithm" });
+    await expect(auth.identity(context)).rejects.toMatchObject({ name: "ClientCredentialsError", phase: "config", code: "unsupported_algorithm" });
   });
 
   it("refuses an RSA key shorter than 2048 bits with a typed invalid_key error naming the algorithm", async () => {
@@ -155,7 +155,7 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
     );
     const pem = await exportPKCS8(privateKey);
     const auth = createClientAuth(resolved({ clientId: "c", privateKey: pem }), "private_key_jwt", {}, new Map());
-    const error = await auth.identity().then(
+    const error = await auth.identity(context).then(
       () => undefined,
       (caught: unknown) => caught,
     );
@@ -172,7 +172,7 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
     const { privateKey } = await generateKeyPair("ES256", { extractable: true });
     const pem = await exportPKCS8(privateKey);
     const auth = createClientAuth(resolved({ clientId: "c", privateKey: pem, algorithm: "ES384" }), "private_key_jwt", {}, new Map());
-    await expect(auth.identity()).rejects.toMatchObject({
+    await expect(auth.identity(context)).rejects.toMatchObject({
       phase: "config",
       message: expect.stringMatching(/ES384 does not fit this key \(it can sign ES256\)/),
     });
@@ -187,7 +187,7 @@ describe("private_key_jwt (RFC 7523 §2.2)", () => {
   ])("refuses unusable PEMs with a conversion hint (%#)", async (pem, message) => {
     // On the first token request, which asks the authenticator for its identity first.
     const auth = createClientAuth(resolved({ clientId: "c", privateKey: pem }), "private_key_jwt", {}, new Map());
-    const error = await auth.identity().then(
+    const error = await auth.identity(context).then(
       () => undefined,
       (caught: ClientCredentialsError) => caught,
     );

@@ -5,11 +5,14 @@ const base = { clientId: "c", clientSecret: "s" };
 
 describe("options are checked before any request", () => {
   it.each<[string, ClientCredentialsOptions, RegExp]>([
-    ["no credential", { clientId: "c" }, /exactly one of clientSecret and privateKey/],
+    ["no credential", { clientId: "c" }, /exactly one of clientSecret, privateKey and clientAssertion/],
+    ["a secret and a client assertion", { clientId: "c", clientSecret: "s", clientAssertion: "a.b.c" }, /exactly one/],
+    ["an empty client assertion", { clientId: "c", clientAssertion: "" }, /clientAssertion must be a JWT string or a function/],
+    ["basic with a client assertion", { clientId: "c", clientAssertion: "a.b.c", authMethod: "client_secret_basic" }, /needs clientSecret/],
     ["both credentials", { clientId: "c", clientSecret: "s", privateKey: "k" }, /exactly one/],
     ["no client id", { clientId: "", clientSecret: "s" }, /clientId is required/],
     ["empty secret", { clientId: "c", clientSecret: "" }, /non-empty string/],
-    ["jwt without a key", { ...base, authMethod: "private_key_jwt" }, /needs privateKey/],
+    ["jwt without a key", { ...base, authMethod: "private_key_jwt" }, /needs privateKey or clientAssertion/],
     ["basic without a secret", { clientId: "c", privateKey: "k", authMethod: "client_secret_basic" }, /needs clientSecret/],
     ["resource: false alone", { ...base, resource: false }, /resource: false needs resourceUrl/],
     ["a relative resource", { ...base, resource: "mcp.example.com/mcp" }, /resource is not a valid absolute URL/],

@@ -16,6 +16,8 @@ import { describe, expectTypeOf, it } from "vitest";
 import { type AuthProvider, authProvider } from "../src/adapters.js";
 import {
   type AccessToken,
+  type AssertionContext,
+  type AssertionSource,
   type AuthenticatedFetch,
   ClientCredentialsError,
   type ClientCredentialsErrorCode,
@@ -29,7 +31,10 @@ import {
   sealedStore,
   type TokenStore,
   withClientCredentials,
+  withWorkloadIdentity,
 } from "../src/index.js";
+import { fileToken } from "../src/sources/file.js";
+import { envToken, githubActionsToken } from "../src/sources/index.js";
 import { durableObjectStore, kvStore, TokenStoreDurableObject } from "../src/stores/cloudflare.js";
 import { denoKvStore } from "../src/stores/deno.js";
 import { idbStore } from "../src/stores/idb.js";
@@ -123,7 +128,10 @@ describe("withClientCredentials types", () => {
 
   it("onEvent events narrow on type and never carry a token", () => {
     const onEvent = (event: ClientCredentialsEvent) => {
-      if (event.type === "token-request") expectTypeOf(event.authMethod).toEqualTypeOf<"client_secret_basic" | "client_secret_post" | "private_key_jwt">();
+      if (event.type === "token-request") {
+        expectTypeOf(event.authMethod).toEqualTypeOf<"client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none">();
+        expectTypeOf(event.grantType).toEqualTypeOf<"client_credentials" | "urn:ietf:params:oauth:grant-type:jwt-bearer">();
+      }
       if (event.type === "cache-hit") expectTypeOf(event.expiresAt).toEqualTypeOf<number>();
     };
     expectTypeOf(onEvent).toExtend<NonNullable<ClientCredentialsOptions["onEvent"]>>();
@@ -167,7 +175,26 @@ export function rejectedOptions(key: CryptoKey): void {
   withClientCredentials({ clientId: "ci", clientSecret: "s" })("https://mcp.example.com");
   // @ts-expect-error getToken takes a URL, not options
   void authFetch.getToken({ resource: "https://mcp.example.com" });
+  // @ts-expect-error withWorkloadIdentity needs an assertion
+  withWorkloadIdentity({ clientId: "ci" });
+  // @ts-expect-error the assertion is the credential: no secret
+  withWorkloadIdentity({ assertion: "a.b.c", clientSecret: "s" });
+  // @ts-expect-error an assertion source returns a string, not an object
+  withWorkloadIdentity({ assertion: () => ({ value: "a.b.c" }) });
+  // @ts-expect-error clientAssertion is a string or a source, not a CryptoKey
+  withClientCredentials({ clientId: "ci", clientAssertion: key });
 }
+
+describe("workload identity", () => {
+  it("every source fits both assertion options, and withWorkloadIdentity returns the same fetch", () => {
+    for (const source of [fileToken("/var/run/secrets/tokens/mcp"), githubActionsToken(), envToken("MCP_ASSERTION"), "a.b.c", async () => "a.b.c"]) {
+      expectTypeOf(withWorkloadIdentity({ assertion: source })).toEqualTypeOf<(next?: FetchLike) => AuthenticatedFetch>();
+      void withClientCredentials({ clientId: "ci", clientAssertion: source });
+    }
+    expectTypeOf<Parameters<Extract<AssertionSource, (context: never) => unknown>>[0]>().toEqualTypeOf<AssertionContext>();
+    expectTypeOf<AssertionContext["audience"]>().toEqualTypeOf<string>();
+  });
+});
 
 describe("MCP SDK v2 (@modelcontextprotocol/client 2.x)", () => {
   it("authFetch is a v2 transport fetch and the middleware a v2 Middleware", () => {

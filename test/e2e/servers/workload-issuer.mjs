@@ -25,7 +25,13 @@ export async function start({ host = "127.0.0.1", port = 0, alg = "ES256" } = {}
     requests.push(pathname);
     const json = (status, body) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (pathname === "/.well-known/openid-configuration") {
-      return json(200, { issuer, jwks_uri: `${issuer}/jwks`, id_token_signing_alg_values_supported: [alg], response_types_supported: ["id_token"], subject_types_supported: ["public"] });
+      return json(200, {
+        issuer,
+        jwks_uri: `${issuer}/jwks`,
+        id_token_signing_alg_values_supported: [alg],
+        response_types_supported: ["id_token"],
+        subject_types_supported: ["public"],
+      });
     }
     if (pathname === "/jwks") return json(200, { keys: keys.map((key) => key.publicJwk) });
     json(404, { error: "not_found" });
