@@ -1,5 +1,22 @@
-import { ClientCredentialsError, sanitize } from "../errors.js";
+import type { ClientCredentialsErrorCode } from "../errors.js";
 import type { AssertionContext, AssertionSource } from "../types.js";
+
+// Loaded with a dynamic import() only when an assertion is configured (see client-auth.ts), and
+// importing nothing but types (as jwt.ts), so that a client with a secret never carries it.
+
+/** How long an assertion read to key the cache may still be sent: the token request follows at once. */
+const REUSE_MS = 5_000;
+
+/** A source that failed or a value that is not a JWT; client-auth.ts turns it into a ClientCredentialsError. */
+export class AssertionError extends Error {
+  constructor(
+    message: string,
+    readonly code: Extract<ClientCredentialsErrorCode, "assertion_unavailable" | "invalid_assertion">,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
 
 /** RFC 7515 compact serialisation: three base64url parts (the third, the signature, non-empty). */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -16,20 +33,17 @@ export async function readAssertion(source: AssertionSource, context: AssertionC
   try {
     value = typeof source === "string" ? source : await source(context);
   } catch (error) {
-    if (error instanceof ClientCredentialsError) throw error;
-    const reason = error instanceof Error ? `: ${sanitize(error.message)}` : "";
-    throw new ClientCredentialsError("token", `the ${name} source failed${reason}`, { code: "assertion_unavailable", cause: error });
+    // A source's own ClientCredentialsError (the shipped sources throw them) already says it all.
+    if (error instanceof Error && error.name === "ClientCredentialsError") throw error;
+    const reason = error instanceof Error ? `: ${error.message}` : "";
+    throw new AssertionError(`the ${name} source failed${reason}`, "assertion_unavailable", { cause: error });
   }
   if (typeof value !== "string" || value.trim() === "") {
-    throw new ClientCredentialsError("token", `the ${name} source returned ${value === "" ? "an empty string" : typeof value}, not a JWT`, {
-      code: "assertion_unavailable",
-    });
+    throw new AssertionError(`the ${name} source returned ${value === "" ? "an empty string" : typeof value}, not a JWT`, "assertion_unavailable");
   }
   const jwt = value.trim();
   if (jwt.length > MAX_ASSERTION_LENGTH || !COMPACT_JWS.test(jwt) || claimsOf(jwt) === undefined) {
-    throw new ClientCredentialsError("token", `the ${name} is not a JWT (a compact JWS of three base64url parts with a JSON payload)`, {
-      code: "invalid_assertion",
-    });
+    throw new AssertionError(`the ${name} is not a JWT (a compact JWS of three base64url parts with a JSON payload)`, "invalid_assertion");
   }
   return jwt;
 }
@@ -54,4 +68,45 @@ export function subjectOf(jwt: string): string {
   const claims = claimsOf(jwt) ?? {};
   const text = (value: unknown) => (typeof value === "string" ? value : "");
   return JSON.stringify([text(claims.iss), text(claims.sub)]);
+}
+
+/**
+ * A JWT someone else issued: the grant itself (workload identity, RFC 7523 §2.1) or the client
+ * assertion of a client_credentials request (RFC 7523 §2.2, with `client_id`, as Entra requires).
+ */
+
+/**
+ * The assertions of one credential: the one read to key the cache is sent by the token request
+ * that follows (one source call, not two), and the last few sent are kept for redaction.
+ */
+export class Assertions {
+  /** Newest first, at most four: a server echoing one must not put it in an error. */
+  readonly sent: string[] = [];
+  #pending: { jwt: string; at: number } | undefined;
+
+  constructor(
+    private readonly source: AssertionSource,
+    private readonly name: string,
+  ) {}
+
+  /** Whom the assertion speaks for, for the cache key. */
+  async subject(context: AssertionContext): Promise<string> {
+    const jwt = await this.#read(context);
+    this.#pending = { jwt, at: Date.now() };
+    return subjectOf(jwt);
+  }
+
+  /** The assertion for a token request about to be sent. */
+  async forRequest(context: AssertionContext): Promise<string> {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    return pending && Date.now() - pending.at < REUSE_MS ? pending.jwt : this.#read(context);
+  }
+
+  async #read(context: AssertionContext): Promise<string> {
+    const jwt = await readAssertion(this.source, context, this.name);
+    if (this.sent[0] !== jwt) this.sent.unshift(jwt);
+    this.sent.length = Math.min(this.sent.length, 4);
+    return jwt;
+  }
 }

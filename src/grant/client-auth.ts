@@ -1,14 +1,11 @@
 import { ClientCredentialsError } from "../errors.js";
 import type { Credential, ResolvedOptions } from "../options.js";
-import type { AssertionSource, ClientAuthMethod, GrantType, TokenAuthMethod } from "../types.js";
-import { readAssertion, subjectOf } from "./assertion.js";
+import type { AssertionContext, ClientAuthMethod, GrantType, TokenAuthMethod } from "../types.js";
 import type { KeyCache } from "./jwt.js";
 
 export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const ASSERTION_LIFETIME_SECONDS = 60;
-/** How long an assertion read to key the cache may still be sent: the token request follows at once. */
-const REUSE_MS = 5_000;
 
 /** Where the credentials go, as far as the authorization server's metadata says. */
 export interface ServerAuthSupport {
@@ -62,7 +59,7 @@ export type { KeyCache } from "./jwt.js";
 export function createClientAuth(options: ResolvedOptions, method: TokenAuthMethod, server: ServerAuthSupport, keys: KeyCache): ClientAuthenticator {
   const { credential } = options;
   const clientId = options.clientId as string; // only workload identity goes without one
-  if (credential.kind === "workload" || credential.kind === "assertion") return externalAuth(options, credential);
+  if (credential.kind === "workload" || credential.kind === "assertion") return external(options, credential);
   if (credential.kind === "key") {
     /** The last few client assertions sent, which redact() removes. */
     const sent: string[] = [];
@@ -118,40 +115,42 @@ export function createClientAuth(options: ResolvedOptions, method: TokenAuthMeth
 /**
  * A JWT someone else issued: the grant itself (workload identity, RFC 7523 §2.1) or the client
  * assertion of a client_credentials request (RFC 7523 §2.2, with `client_id`, as Entra requires).
+ * Reading it is loaded on first use, as the key's code is: a client with a secret never carries it.
  */
-function externalAuth(options: ResolvedOptions, credential: Extract<Credential, { kind: "workload" | "assertion" }>): ClientAuthenticator {
+function external(options: ResolvedOptions, credential: Extract<Credential, { kind: "workload" | "assertion" }>): ClientAuthenticator {
   const { clientId } = options;
   const grant = credential.kind === "workload";
   const name = grant ? "assertion" : "clientAssertion";
-  const sent: string[] = [];
-  /** The assertion read to key the cache, sent by the token request that follows (one source call, not two). */
-  let pending: { jwt: string; at: number } | undefined;
-  const read = async (context: RequestContext, source: AssertionSource) => {
-    const jwt = await readAssertion(source, { ...context, audience: assertionAudience(options.assertionAudience, context) }, name);
-    remember(sent, jwt);
-    return jwt;
+  let module: typeof import("./assertion.js") | undefined;
+  let assertions: import("./assertion.js").Assertions | undefined;
+  /** Runs `read` with the assertions loaded and the context the source gets, as a ClientCredentialsError on failure. */
+  const withAssertions = async <T>(context: RequestContext, read: (assertions: import("./assertion.js").Assertions, full: AssertionContext) => Promise<T>) => {
+    module ??= await import("./assertion.js");
+    assertions ??= new module.Assertions(credential.source, name);
+    try {
+      return await read(assertions, { ...context, audience: assertionAudience(options.assertionAudience, context) });
+    } catch (error) {
+      if (!(error instanceof module.AssertionError)) throw error;
+      throw new ClientCredentialsError("token", error.message, { code: error.code, cause: error.cause });
+    }
   };
   return {
     grant: grant ? JWT_BEARER_GRANT : "client_credentials",
     method: grant ? "none" : "private_key_jwt",
-    async identity(context) {
-      const jwt = await read(context, credential.source);
-      pending = { jwt, at: Date.now() };
-      return `${name}:${subjectOf(jwt)}`;
-    },
-    redact: (text) => redactAll(text, sent),
-    async apply(body, _headers, context) {
-      const kept = pending && Date.now() - pending.at < REUSE_MS ? pending.jwt : undefined;
-      pending = undefined;
-      const jwt = kept ?? (await read(context, credential.source));
-      if (clientId !== undefined) body.set("client_id", clientId);
-      if (grant) {
-        body.set("assertion", jwt);
-      } else {
-        body.set("client_assertion_type", JWT_BEARER_ASSERTION);
-        body.set("client_assertion", jwt);
-      }
-    },
+    identity: (context) => withAssertions(context, async (assertions, full) => `${name}:${await assertions.subject(full)}`),
+    // Nothing was sent before it loaded, so there is nothing to redact.
+    redact: (text) => (assertions ? redactAll(text, assertions.sent) : text),
+    apply: (body, _headers, context) =>
+      withAssertions(context, async (assertions, full) => {
+        const jwt = await assertions.forRequest(full);
+        if (clientId !== undefined) body.set("client_id", clientId);
+        if (grant) {
+          body.set("assertion", jwt);
+        } else {
+          body.set("client_assertion_type", JWT_BEARER_ASSERTION);
+          body.set("client_assertion", jwt);
+        }
+      }),
   };
 }
 
