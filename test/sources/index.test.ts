@@ -66,10 +66,10 @@ describe("githubActionsToken", () => {
 
   it("a token without a readable exp is fetched for every token request", async () => {
     server.use(
-      http.get(
-        "https://pipelines.actions.example/idtoken",
-        () => (seen.push({ audience: null, bearer: null, apiVersion: null }), HttpResponse.json({ value: "a.e30.c" })),
-      ),
+      http.get("https://pipelines.actions.example/idtoken", () => {
+        seen.push({ audience: null, bearer: null, apiVersion: null });
+        return HttpResponse.json({ value: "a.e30.c" });
+      }),
     );
     const source = githubActionsToken({ requestUrl: REQUEST_URL, requestToken: REQUEST_TOKEN });
     await source(context);

@@ -13,6 +13,20 @@ export interface AuthorizationServerEvent {
   error?: string;
   description?: string;
   detail?: string;
+  /** Only on a server started with `jwtBearer`: the grant_type of the request. */
+  grantType?: string;
+  /** Only for JWT-bearer requests: what the grant read from the assertion (never the assertion). */
+  assertion?: { iss?: string; sub?: string; jti?: string; aud?: string | string[]; verified?: true };
+}
+
+export interface TrustedIssuer {
+  issuer: string;
+  /** When given, only assertions with this `sub` are accepted. */
+  subject?: string;
+}
+
+export interface JwtBearerOptions {
+  trust?: TrustedIssuer[];
 }
 
 export interface AuthorizationServerOptions {
@@ -25,6 +39,8 @@ export interface AuthorizationServerOptions {
   accessTokenTTL?: number;
   quiet?: boolean;
   log?: (line: string) => void;
+  /** Opt-in: the RFC 7523 §2.1 JWT-bearer grant, trusting these workload issuers. */
+  jwtBearer?: JwtBearerOptions;
 }
 
 export interface AuthorizationServer {
@@ -38,6 +54,8 @@ export interface AuthorizationServer {
   provider: unknown;
   events: AuthorizationServerEvent[];
   addResource(resource: string, info?: ResourceInfo): void;
+  /** Only on a server started with `jwtBearer`. */
+  addTrust?(entry: TrustedIssuer): void;
   close(): Promise<void>;
 }
 

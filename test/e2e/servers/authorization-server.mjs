@@ -10,6 +10,7 @@
 // Plain ESM (no TypeScript, no loader) so `node demo/index.mjs` can import it.
 import http from "node:http";
 import * as jose from "jose";
+import { ASSERTION_STATE, customizeJwt, JWT_BEARER_GRANT, jwtBearerGrant, PARAMETERS } from "./jwt-bearer-grant.mjs";
 import { closer, listen } from "./listen.mjs";
 
 /** Algorithms accepted for private_key_jwt client assertions (advertised in the metadata). */
@@ -76,6 +77,13 @@ function memoryAdapter() {
   };
 }
 
+/** What a jwtBearer-enabled server adds to its events; never the assertion itself. */
+function grantDetail(ctx) {
+  const grantType = ctx?.oidc?.params?.grant_type;
+  const assertion = ctx?.[ASSERTION_STATE];
+  return { ...(typeof grantType === "string" ? { grantType } : {}), ...(assertion ? { assertion: { ...assertion } } : {}) };
+}
+
 /**
  * Starts the authorization server.
  *
@@ -91,6 +99,10 @@ function memoryAdapter() {
  * @param {number} [options.accessTokenTTL] default TTL (s) of JWT access tokens, default 300
  * @param {boolean} [options.quiet] filter oidc-provider's Node 20 "Unsupported runtime" warning, default true
  * @param {(line: string) => void} [options.log] gets one line per grant error / server error
+ * @param {{ trust?: Array<{ issuer: string, subject?: string }> }} [options.jwtBearer] opt-in: registers the
+ *   RFC 7523 §2.1 JWT-bearer grant (see jwt-bearer-grant.mjs), trusting these workload issuers (more with
+ *   addTrust()), and the "none" client authentication method for the public clients that use it; events
+ *   then also carry `grantType`, and jwt-bearer events `assertion: { iss, sub?, jti?, aud?, verified? }`
  */
 export async function start(options = {}) {
   const host = options.host ?? "127.0.0.1";
@@ -111,12 +123,26 @@ export async function start(options = {}) {
   const events = [];
   const log = options.log ?? (() => {});
 
+  const jwtBearer = options.jwtBearer ? { trust: [...(options.jwtBearer.trust ?? [])] } : undefined;
+
   const clients = (options.clients ?? []).map((client) => ({
     grant_types: ["client_credentials"],
     response_types: [],
     redirect_uris: [],
     ...client,
   }));
+
+  async function getResourceServerInfo(_ctx, resourceIndicator) {
+    const info = resources.get(resourceIndicator);
+    if (!info) throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
+    return {
+      scope: info.scope ?? "",
+      audience: info.audience ?? resourceIndicator,
+      accessTokenFormat: "jwt",
+      accessTokenTTL: info.accessTokenTTL ?? defaultTTL,
+      jwt: { sign: { alg: "ES256" } },
+    };
+  }
 
   const provider = new Provider(issuer, {
     adapter: memoryAdapter(),
@@ -127,7 +153,8 @@ export async function start(options = {}) {
     // JWT access tokens for a resource take the resource's accessTokenTTL; this covers the rest.
     ttl: { ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? defaultTTL },
     enabledJWA: { clientAuthSigningAlgValues: CLIENT_AUTH_SIGNING_ALGS },
-    clientAuthMethods: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+    clientAuthMethods: ["client_secret_basic", "client_secret_post", "private_key_jwt", ...(jwtBearer ? ["none"] : [])],
+    ...(jwtBearer ? { formats: { customizers: { jwt: customizeJwt } } } : {}),
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -137,24 +164,24 @@ export async function start(options = {}) {
         enabled: true,
         defaultResource: async (_ctx, _client, oneOf) => oneOf ?? options.defaultResource,
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, resourceIndicator) => {
-          const info = resources.get(resourceIndicator);
-          if (!info) throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
-          return {
-            scope: info.scope ?? "",
-            audience: info.audience ?? resourceIndicator,
-            accessTokenFormat: "jwt",
-            accessTokenTTL: info.accessTokenTTL ?? defaultTTL,
-            jwt: { sign: { alg: "ES256" } },
-          };
-        },
+        getResourceServerInfo,
       },
     },
   });
+  if (jwtBearer) {
+    const handler = jwtBearerGrant({
+      provider,
+      errors,
+      trust: () => jwtBearer.trust,
+      resourceServerInfo: getResourceServerInfo,
+      defaultResource: () => options.defaultResource,
+    });
+    provider.registerGrantType(JWT_BEARER_GRANT, handler, PARAMETERS, ["resource"]);
+  }
 
   const record = (type, ctx, detail) => {
     const client = ctx?.oidc?.client?.clientId;
-    const event = { type, at: Date.now(), ...(client ? { clientId: client } : {}), ...detail };
+    const event = { type, at: Date.now(), ...(client ? { clientId: client } : {}), ...(jwtBearer ? grantDetail(ctx) : {}), ...detail };
     events.push(event);
     return event;
   };
@@ -191,6 +218,14 @@ export async function start(options = {}) {
   const close = closer(server);
 
   return {
+    ...(jwtBearer
+      ? {
+          /** Trusts one more workload issuer (optionally only for one subject) for the JWT-bearer grant. */
+          addTrust(entry) {
+            jwtBearer.trust.push({ ...entry });
+          },
+        }
+      : {}),
     origin,
     url: issuer,
     issuer,
