@@ -22,7 +22,7 @@ const { MCP_SERVER_URL, MCP_CLIENT_ID, MCP_TOKEN_FILE } = process.env;
 
 const authFetch = withWorkloadIdentity({
   clientId: MCP_CLIENT_ID, // only where the authorization server wants one
-  // The kubelet replaces the token before it expires; the file is read again when it changes.
+  // The kubelet replaces the token before it expires; the file is read before each token request.
   assertion: fileToken(MCP_TOKEN_FILE ?? "/var/run/secrets/tokens/mcp"),
 })(fetch);
 
