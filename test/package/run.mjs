@@ -232,6 +232,33 @@ try {
     smoke("stores.mjs", `const name = "${pkg.name}";${stores((spec) => `await import(${spec})`)}`),
   );
 
+  // The assertion sources load both ways; fileToken reads a real file; withWorkloadIdentity is exported.
+  const sources = (load) => `
+    const assert = (c, m) => { if (!c) throw new Error(m); };
+    const { fileToken } = ${load('name + "/sources/file"')};
+    const { envToken, githubActionsToken } = ${load('name + "/sources"')};
+    const { withWorkloadIdentity } = ${load("name")};
+    assert([fileToken, envToken, githubActionsToken, withWorkloadIdentity].every((f) => typeof f === "function"), "a source is missing");
+    const file = require("node:path").join(require("node:os").tmpdir(), "mcc-smoke-" + process.pid);
+    require("node:fs").writeFileSync(file, "a.b.c\\n");
+    assert((await fileToken(file)({ audience: "x", tokenEndpoint: "https://x" })) === "a.b.c", "fileToken");
+    process.env.MCC_SMOKE_ASSERTION = "d.e.f";
+    assert((await envToken("MCC_SMOKE_ASSERTION")({ audience: "x", tokenEndpoint: "https://x" })) === "d.e.f", "envToken");
+    assert(typeof withWorkloadIdentity({ assertion: fileToken(file) })() === "function", "withWorkloadIdentity");
+    console.log("smoke ok");
+  `;
+
+  await check("source subpaths with require() and import(): fileToken, envToken, githubActionsToken, withWorkloadIdentity", async () => {
+    await smoke(
+      "sources.cjs",
+      `const name = "${pkg.name}"; (async () => {${sources((spec) => `require(${spec})`)}})().catch((e) => { console.error(e); process.exit(1); });`,
+    );
+    await smoke(
+      "sources.mjs",
+      `import { createRequire } from "node:module"; const require = createRequire(import.meta.url); const name = "${pkg.name}";${sources((spec) => `await import(${spec})`)}`,
+    );
+  });
+
   await check("CommonJS: require('mcp-client-credentials/package.json') and the exports map", async () => {
     await writeFile(
       path.join(project, "exports.cjs"),
@@ -270,6 +297,12 @@ try {
       import { kvStore, durableObjectStore, TokenStoreDurableObject } from "${pkg.name}/stores/cloudflare";
       import { denoKvStore } from "${pkg.name}/stores/deno";
       import { authProvider, type AuthProvider } from "${pkg.name}/adapters";
+      import { envToken, githubActionsToken } from "${pkg.name}/sources";
+      import { fileToken } from "${pkg.name}/sources/file";
+      import { withWorkloadIdentity, type AssertionSource } from "${pkg.name}";
+      const sources: AssertionSource[] = [envToken("X"), githubActionsToken({ audience: "a" }), fileToken("/t"), "a.b.c"];
+      const workload = withWorkloadIdentity({ assertion: sources[0]!, clientId: "w" })(fetch);
+      void workload;
       const stores: Array<(...args: never[]) => TokenStore> = [idbStore, redisStore, kvStore, durableObjectStore, denoKvStore, memoryStore];
       const sealed: TokenStore = sealedStore(memoryStore(), new Uint8Array(32));
       const provider: AuthProvider = authProvider(withClientCredentials({ clientId: "x", clientSecret: "y" })(fetch), "https://mcp.example.com/mcp");
