@@ -3,7 +3,7 @@
 // Entra workload identity pattern) with client_id in the body.
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { AssertionError, claimsOf, readAssertion, subjectOf } from "../src/grant/assertion.js";
+import { AssertionError, Assertions, claimsOf, readAssertion, subjectOf } from "../src/grant/assertion.js";
 import { chooseAuthMethod, createClientAuth, JWT_BEARER_ASSERTION } from "../src/grant/client-auth.js";
 import { ClientCredentialsError, withClientCredentials } from "../src/index.js";
 import { resolveOptions } from "../src/options.js";
@@ -79,6 +79,41 @@ describe("readAssertion", () => {
     expect(claimsOf(jwt)).toEqual({ iss: "https://k8s", sub: "system:serviceaccount:a:b" });
     expect(subjectOf(jwt)).toBe('["https://k8s","system:serviceaccount:a:b"]');
     expect(subjectOf("x.e30.y")).toBe('["",""]');
+  });
+});
+
+describe("Assertions: one source call per token request", () => {
+  const other = { ...context, audience: "https://auth2.example.com", issuer: "https://auth2.example.com", tokenEndpoint: "https://auth2.example.com/token" };
+  const counting = () => {
+    let calls = 0;
+    const source = ({ audience }: { audience: string }) =>
+      `eyJhbGciOiJFUzI1NiJ9.${btoa(JSON.stringify({ aud: audience, n: ++calls })).replace(/=+$/, "")}.c2ln`;
+    return { assertions: new Assertions(source, "assertion"), calls: () => calls };
+  };
+  const aud = (jwt: string) => claimsOf(jwt)?.aud;
+
+  it("the assertion read to key the cache is the one the token request sends", async () => {
+    const { assertions, calls } = counting();
+    await assertions.subject(context);
+    const jwt = await assertions.forRequest(context);
+    expect([aud(jwt), calls()]).toEqual([context.audience, 1]);
+    await assertions.forRequest(context); // the next request reads afresh
+    expect(calls()).toBe(2);
+  });
+
+  it("never sends an assertion read for another server", async () => {
+    const { assertions } = counting();
+    await assertions.subject(context);
+    await assertions.subject(other);
+    expect(aud(await assertions.forRequest(context))).toBe(context.audience);
+    expect(aud(await assertions.forRequest(other))).toBe(other.audience);
+    expect(aud(await assertions.forRequest({ ...context, resource: "https://mcp.example.com/other" }))).toBe(context.audience);
+  });
+
+  it("keeps the last four sent for redaction", async () => {
+    const { assertions } = counting();
+    for (let i = 0; i < 6; i++) await assertions.forRequest(context);
+    expect(assertions.sent.map((jwt) => claimsOf(jwt)?.n)).toEqual([6, 5, 4, 3]);
   });
 });
 

@@ -3,6 +3,7 @@
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { type AssertionContext, memoryStore, type WorkloadIdentityOptions, withClientCredentials, withWorkloadIdentity } from "../src/index.js";
+import { createMcpAuthMock } from "../src/msw/index.js";
 import { captureConsole, countUnhandled, expectNoLeak } from "./canary.js";
 import { collectEvents, json, recordingStore, rejection, useMockServer } from "./helpers.js";
 
@@ -235,5 +236,34 @@ describe("withWorkloadIdentity: platform JWTs stay out of stores, events and err
     await workload(mock.resource);
     await client(mock.resource);
     expect(mock.tokens.map((token) => token.grantType)).toEqual([JWT_BEARER, "client_credentials"]);
+  });
+});
+
+describe("withWorkloadIdentity: two authorization servers at once", () => {
+  it("an assertion read for one server is never sent to another", async () => {
+    const idp = await platform();
+    const first = createMcpAuthMock({ clients: [], workloads: [idp.workload] });
+    const second = createMcpAuthMock({
+      clients: [],
+      workloads: [idp.workload],
+      issuer: "https://auth2.example.com",
+      resource: "https://mcp2.example.com/mcp",
+    });
+    msw.server.resetHandlers(...first.handlers, ...second.handlers);
+    const audiences: string[] = [];
+    const authFetch = withWorkloadIdentity({
+      assertion: ({ audience }) => {
+        audiences.push(audience);
+        return idp.mint(audience);
+      },
+    })();
+    const responses = await Promise.all([authFetch(first.resource), authFetch(second.resource)]);
+    expect(responses.map((response) => response.status)).toEqual([200, 200]);
+    const sentAudience = (mock: typeof first) => {
+      const jwt = new URLSearchParams(mock.requestsTo("token")[0]!.body).get("assertion")!;
+      return JSON.parse(atob(jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))).aud;
+    };
+    expect([sentAudience(first), sentAudience(second)]).toEqual([first.issuer, second.issuer]);
+    expect(audiences.sort()).toEqual([first.issuer, second.issuer].sort());
   });
 });

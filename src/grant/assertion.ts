@@ -82,7 +82,8 @@ export function subjectOf(jwt: string): string {
 export class Assertions {
   /** Newest first, at most four: a server echoing one must not put it in an error. */
   readonly sent: string[] = [];
-  #pending: { jwt: string; at: number } | undefined;
+  /** By context: an assertion read for one server or resource is never sent for another. */
+  readonly #pending = new Map<string, { jwt: string; at: number }>();
 
   constructor(
     private readonly source: AssertionSource,
@@ -92,14 +93,18 @@ export class Assertions {
   /** Whom the assertion speaks for, for the cache key. */
   async subject(context: AssertionContext): Promise<string> {
     const jwt = await this.#read(context);
-    this.#pending = { jwt, at: Date.now() };
+    const now = Date.now();
+    // Unclaimed ones (the cache had a token after all) are not kept: they are credentials.
+    for (const [key, { at }] of this.#pending) if (now - at >= REUSE_MS) this.#pending.delete(key);
+    this.#pending.set(contextKey(context), { jwt, at: now });
     return subjectOf(jwt);
   }
 
   /** The assertion for a token request about to be sent. */
   async forRequest(context: AssertionContext): Promise<string> {
-    const pending = this.#pending;
-    this.#pending = undefined;
+    const key = contextKey(context);
+    const pending = this.#pending.get(key);
+    this.#pending.delete(key);
     return pending && Date.now() - pending.at < REUSE_MS ? pending.jwt : this.#read(context);
   }
 
@@ -110,3 +115,5 @@ export class Assertions {
     return jwt;
   }
 }
+
+const contextKey = ({ audience, issuer, tokenEndpoint, resource }: AssertionContext) => JSON.stringify([audience, issuer, tokenEndpoint, resource]);

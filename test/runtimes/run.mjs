@@ -65,6 +65,27 @@ function runtimes() {
       command: [process.execPath, path.join(HERE, "chromium.mjs")],
       unavailable: existsSync(CHROMIUM) ? undefined : `no ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
     },
+    // Not the portable suite: the token-file source where node:fs exists (own test counts).
+    ...["node", "deno", "bun"].map((name) => ({
+      name: `file-source-${name}`,
+      labels: [`file-source-${name}`],
+      separate: true,
+      command: {
+        node: [process.execPath, path.join(HERE, "file-source.mjs")],
+        deno: [
+          bin("deno"),
+          "run",
+          "--no-prompt",
+          "--node-modules-dir=manual",
+          "--allow-net=127.0.0.1",
+          `--allow-read=${ROOT}`,
+          `--allow-write=${path.join(ROOT, ".cache")}`,
+          path.join(HERE, "file-source.mjs"),
+        ],
+        bun: [bin("bun"), "run", path.join(HERE, "file-source.mjs")],
+      }[name],
+      unavailable: name === "node" || existsSync(bin(name)) ? undefined : `node_modules/.bin/${name} missing (npm ci)`,
+    })),
     // Not a runtime: the README's per-runtime examples, run verbatim (own test count).
     { name: "examples", labels: ["examples"], command: [process.execPath, path.join(HERE, "examples.mjs")], separate: true },
   ];
