@@ -1,9 +1,16 @@
 // Hostile and broken input from the resource, its metadata, the authorization server's metadata
 // and its token endpoint: each case is the error a user sees, the requests that were (not) sent,
-// what was (not) cached, and that no canary secret, key or token surfaced anywhere.
+// what was (not) cached, and that no canary secret, key, platform JWT or token surfaced anywhere:
+// every case runs with a client secret, a private key and (workload identity) a platform JWT.
 import { HttpResponse, http, type RequestHandler } from "msw";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type ClientCredentialsEvent, type ClientCredentialsOptions, withClientCredentials } from "../src/index.js";
+import {
+  type ClientCredentialsEvent,
+  type ClientCredentialsOptions,
+  type WorkloadIdentityOptions,
+  withClientCredentials,
+  withWorkloadIdentity,
+} from "../src/index.js";
 import type { McpAuthMock, McpAuthMockOptions } from "../src/msw/index.js";
 import { type Canaries, canaries, captureConsole, countUnhandled, expectNoLeak } from "./canary.js";
 import { collectEvents, recordingStore, rejection, useMockServer } from "./helpers.js";
@@ -41,6 +48,8 @@ interface Case {
   handlers?: () => RequestHandler[];
   options?: Partial<ClientCredentialsOptions>;
   only?: "secret" | "key";
+  /** A case about client authentication, which workload identity does not send. */
+  client?: true;
   phase: string;
   code: string;
   message: RegExp;
@@ -195,6 +204,7 @@ const CASES: Case[] = [
   {
     name: "no client authentication method in common",
     mock: { authMethodsSupported: ["tls_client_auth"] },
+    client: true,
     phase: "config",
     code: "unsupported_auth_method",
     message: /accepts tls_client_auth; with a (clientSecret|privateKey) this client can use/,
@@ -223,7 +233,7 @@ const CASES: Case[] = [
     echo: true,
     phase: "token",
     code: "invalid_client",
-    message: /token request failed: invalid_client \(got (Basic \[redacted\]|.*client_assertion=\[redacted\])/,
+    message: /token request failed: invalid_client \(got (Basic \[redacted\]|.*client_assertion=\[redacted\]|.*&assertion=\[redacted\])/,
     sent: { token: 1 },
   },
   {
@@ -305,13 +315,14 @@ const CASES: Case[] = [
 ];
 
 /** Runs one case: the error, the requests, the store and every place a secret could surface. */
-async function run(c: Case, kind: "secret" | "key") {
+async function run(c: Case, kind: Kind) {
   const requests: Array<{ url: string; authorization: boolean }> = [];
   const record = ({ request }: { request: Request }) => void requests.push({ url: request.url, authorization: request.headers.has("authorization") });
   server.events.on("request:start", record);
   const echo = http.post(URLS.token, async ({ request }) => {
     const body = await request.text();
-    echoed.push(new URLSearchParams(body).get("client_assertion") ?? "");
+    const params = new URLSearchParams(body);
+    echoed.push(params.get("client_assertion") ?? "", params.get("assertion") ?? "");
     return json({ error: "invalid_client", error_description: `got ${request.headers.get("authorization") ?? ""} ${body}` }, { status: 401 });
   });
   const handlers = c.echo ? [echo] : (c.handlers?.() ?? []);
@@ -324,7 +335,9 @@ async function run(c: Case, kind: "secret" | "key") {
   const { store, writes } = recordingStore();
   let error: unknown;
   try {
-    const authFetch = withClientCredentials({ ...canary.credentials(kind), store, onEvent, ...c.options } as ClientCredentialsOptions)(fetch);
+    const options = { ...canary.credentials(kind), store, onEvent, ...c.options };
+    const authFetch =
+      kind === "workload" ? withWorkloadIdentity(options as WorkloadIdentityOptions)(fetch) : withClientCredentials(options as ClientCredentialsOptions)(fetch);
     error = await rejection(authFetch(URLS.resource));
   } catch (thrown) {
     error = thrown; // a synchronous configuration error
@@ -335,8 +348,11 @@ async function run(c: Case, kind: "secret" | "key") {
   return { error, events, writes, requests, mock };
 }
 
-describe.each(["secret", "key"] as const)("bad input, with a client %s", (kind) => {
-  it.each(CASES.filter((c) => !c.only || c.only === kind).map((c) => [c.name, c] as const))("%s", async (_, c) => {
+type Kind = "secret" | "key" | "workload";
+
+describe.each(["secret", "key", "workload"] as const)("bad input, with a client %s", (kind) => {
+  const applies = (c: Case) => (!c.only || c.only === kind) && !(c.client && kind === "workload");
+  it.each(CASES.filter(applies).map((c) => [c.name, c] as const))("%s", async (_, c) => {
     const { error, events, writes, requests, mock } = await run(c, kind);
     expect(error).toMatchObject({ name: "ClientCredentialsError", phase: c.phase, code: c.code });
     expect((error as Error).message).toMatch(c.message);

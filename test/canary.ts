@@ -16,10 +16,14 @@ export interface Canaries {
   client: MockClient;
   /** Access tokens handed out by hand-written token endpoints in tests. */
   token: string;
+  /** A platform JWT (workload identity): shaped like one, signed by nobody. */
+  platformJwt: string;
   /** Every string that must never surface, with the encodings a leak would take. */
   secrets(): string[];
   /** The client's options with one of its credentials. */
-  credentials(kind: "secret" | "key"): { clientId: string; clientSecret: string } | { clientId: string; privateKey: JsonWebKey };
+  credentials(
+    kind: "secret" | "key" | "workload",
+  ): { clientId: string; clientSecret: string } | { clientId: string; privateKey: JsonWebKey } | { clientId: string; assertion: string };
 }
 
 export async function canaries(): Promise<Canaries> {
@@ -31,14 +35,19 @@ export async function canaries(): Promise<Canaries> {
   const clientSecret = `canary-secret-${id}:ü+%`;
   const token = `canary-token-${id}`;
   const pemBody = privatePem.split("\n").filter((line) => line && !line.startsWith("-----"));
+  const segment = (value: unknown) => btoa(JSON.stringify(value)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const signature = `canary-platform-signature-${id}`;
+  const platformJwt = `${segment({ alg: "ES256", typ: "JWT" })}.${segment({ iss: "https://platform.example", sub: `canary-workload-${id}`, aud: "https://auth.example.com" })}.${signature}`;
   return {
     clientId,
     clientSecret,
     privateJwk,
     privatePem,
     token,
+    platformJwt,
     client: { clientId, clientSecret, jwks: [await exportJWK(publicKey)] },
-    credentials: (kind) => (kind === "secret" ? { clientId, clientSecret } : { clientId, privateKey: privateJwk }),
+    credentials: (kind) =>
+      kind === "secret" ? { clientId, clientSecret } : kind === "key" ? { clientId, privateKey: privateJwk } : { clientId, assertion: platformJwt },
     secrets: () => [
       clientSecret,
       encodeURIComponent(clientSecret),
@@ -46,6 +55,8 @@ export async function canaries(): Promise<Canaries> {
       privateJwk.d as string,
       ...pemBody,
       token,
+      platformJwt,
+      signature,
     ],
   };
 }
