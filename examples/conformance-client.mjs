@@ -12,7 +12,8 @@
 // signing_algorithm; sometimes issuer; for auth/wif-jwt-bearer client_id + valid_jwt +
 // wrong_audience_jwt + expired_jwt), and appends the MCP server URL as the last argument.
 // Options before it, for runs that must fail: --assertion=<context key> presents another of the
-// scenario's JWTs than valid_jwt, --scope=<scope> asks for a scope.
+// scenario's JWTs than valid_jwt, --scope=<scope> asks for a scope, --assertion-audience=<aud>
+// sets assertionAudience.
 // This client runs a whole MCP session through the package: the handshake (initialize, or
 // server/discover when pinned to 2026-07-28), tools/list, and tools/call when there are tools.
 // Exit code 0 on success, 1 when the package refuses (e.g. a metadata mismatch) or fails.
@@ -68,6 +69,7 @@ async function main() {
     ...options,
     ...(context.issuer ? { issuer: context.issuer } : {}),
     ...(flags.has("scope") ? { scope: flags.get("scope") } : {}),
+    ...(flags.has("assertion-audience") ? { assertionAudience: flags.get("assertion-audience") } : {}),
     onEvent: (event) => {
       if (event.type === "discovery") log(`discovery ${event.kind} ${event.url} → ${event.status ?? "-"}`);
       if (event.type === "discovered") log(`issuer ${event.issuer}, token endpoint ${event.tokenEndpoint}, ${event.authMethod}`);

@@ -16,6 +16,7 @@ const { AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTH
 const authFetch = withClientCredentials({
   clientId: AZURE_CLIENT_ID,
   clientAssertion: fileToken(AZURE_FEDERATED_TOKEN_FILE), // read before each token request: rotation is picked up
+  assertionAudience: "api://AzureADTokenExchange", // the audience the webhook's projected token has
   tokenEndpoint: new URL(`${AZURE_TENANT_ID}/oauth2/v2.0/token`, AZURE_AUTHORITY_HOST ?? "https://login.microsoftonline.com/").href,
   scope: MCP_SCOPE, // "<application ID URI of the MCP server>/.default"
   resource: false, // Entra v2 refuses the resource parameter …

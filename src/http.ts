@@ -245,7 +245,7 @@ export function parseJson(text: string): unknown {
 }
 
 /** A foreign error, for a message: its message and the system error code beneath it (`ENOTFOUND`, `ECONNRESET`). */
-function describe(thrown: unknown): string {
+export function describe(thrown: unknown): string {
   // Duck-typed: an error from another realm (a test environment's fetch) is no `instanceof Error`.
   const error = thrown as { message?: unknown; cause?: { code?: unknown } } | null | undefined;
   if (typeof error?.message !== "string") return typeof thrown;

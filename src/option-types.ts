@@ -182,7 +182,7 @@ export interface ClientCredentialsOptions extends CommonOptions {
   /**
    * Client authentication method.
    * @default chosen from the server's `token_endpoint_auth_methods_supported`:
-   * `private_key_jwt` with a key; `client_secret_basic`, else `client_secret_post`, with a secret
+   * `private_key_jwt` with a key or a `clientAssertion`; `client_secret_basic`, else `client_secret_post`, with a secret
    */
   authMethod?: ClientAuthMethod;
 }
@@ -204,4 +204,12 @@ export interface WorkloadIdentityOptions extends CommonOptions {
    * @default undefined
    */
   clientId?: string;
+  /** Not here: the assertion is the credential (see `withClientCredentials`). */
+  clientSecret?: never;
+  /** Not here: the assertion is the credential (see `withClientCredentials`). */
+  privateKey?: never;
+  /** Not here: `assertion` is the platform JWT. */
+  clientAssertion?: never;
+  /** Not here: the JWT-bearer grant sends no client authentication. */
+  authMethod?: never;
 }

@@ -77,7 +77,7 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
   const given = [clientSecret, privateKey, clientAssertion].filter((value) => value !== undefined).length;
   if (given !== 1) throw configError("set exactly one of clientSecret, privateKey and clientAssertion");
   if (clientSecret !== undefined && (typeof clientSecret !== "string" || clientSecret === "")) throw configError("clientSecret must be a non-empty string");
-  const fits = clientSecret === undefined ? "private_key_jwt" : ["client_secret_basic", "client_secret_post"];
+  const fits: readonly string[] = clientSecret === undefined ? ["private_key_jwt"] : ["client_secret_basic", "client_secret_post"];
   if (authMethod && !fits.includes(authMethod)) {
     throw configError(`authMethod ${authMethod} needs ${authMethod === "private_key_jwt" ? "privateKey or clientAssertion" : "clientSecret"}`);
   }

@@ -63,7 +63,8 @@ export class TokenCache {
   /** A valid token for the binding: from memory, from the store, or requested once for every concurrent caller. */
   async token(binding: Binding, signal?: AbortSignal | null): Promise<StoredToken> {
     const server = await abortable(this.#servers.get(binding), signal);
-    const key = await this.#key(binding, server);
+    // The key may wait on an assertion source (workload identity): a caller's signal ends its wait.
+    const key = await abortable(this.#key(binding, server), signal);
     const served = this.#serve(binding, server, key);
     if (served) return served;
     const held = this.#memory.get(key);
@@ -91,7 +92,7 @@ export class TokenCache {
 
   /** Forgets the `rejected` token and only that one (another caller may have replaced it); without one, any. */
   async evict(binding: Binding, rejected?: string, signal?: AbortSignal | null): Promise<void> {
-    const key = await this.#key(binding, await abortable(this.#servers.get(binding), signal));
+    const key = await abortable(this.#key(binding, await abortable(this.#servers.get(binding), signal)), signal);
     const held = this.#memory.get(key);
     if (held && (rejected === undefined || held.accessToken === rejected)) this.#memory.delete(key);
     this.#backoff.delete(key);

@@ -69,7 +69,7 @@ describe("readAssertion", () => {
   it("keeps a source's own ClientCredentialsError as it is, and wraps any other error with its cause", async () => {
     const boom = new Error("boom");
     const wrapped = await readAssertion(() => Promise.reject(boom), context, "assertion").catch((error: AssertionError) => error);
-    expect(wrapped).toMatchObject({ code: "assertion_unavailable", message: "the assertion source failed: boom", cause: boom });
+    expect(wrapped).toMatchObject({ code: "assertion_unavailable", message: "the assertion source failed", cause: boom });
     const own = new ClientCredentialsError("token", "from the source", { code: "assertion_unavailable" });
     expect(await readAssertion(() => Promise.reject(own), context, "assertion").catch((error: unknown) => error)).toBe(own);
   });

@@ -9,6 +9,11 @@ describe("options are checked before any request", () => {
     ["a secret and a client assertion", { clientId: "c", clientSecret: "s", clientAssertion: "a.b.c" }, /exactly one/],
     ["an empty client assertion", { clientId: "c", clientAssertion: "" }, /clientAssertion must be a JWT string or a function/],
     ["basic with a client assertion", { clientId: "c", clientAssertion: "a.b.c", authMethod: "client_secret_basic" }, /needs clientSecret/],
+    [
+      "a method that is part of a name",
+      { clientId: "c", clientAssertion: "a.b.c", authMethod: "jwt" as "private_key_jwt" },
+      /authMethod jwt needs clientSecret/,
+    ],
     ["both credentials", { clientId: "c", clientSecret: "s", privateKey: "k" }, /exactly one/],
     ["no client id", { clientId: "", clientSecret: "s" }, /clientId is required/],
     ["empty secret", { clientId: "c", clientSecret: "" }, /non-empty string/],

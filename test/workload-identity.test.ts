@@ -4,7 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { type AssertionContext, memoryStore, type WorkloadIdentityOptions, withClientCredentials, withWorkloadIdentity } from "../src/index.js";
 import { createMcpAuthMock } from "../src/msw/index.js";
-import { captureConsole, countUnhandled, expectNoLeak } from "./canary.js";
+import { captureConsole, countUnhandled, expectNoLeak, surfaces } from "./canary.js";
 import { collectEvents, json, recordingStore, rejection, useMockServer } from "./helpers.js";
 
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -120,7 +120,7 @@ const mock0 = { tokenEndpoint: "https://auth.example.com/token" };
 
 describe("withWorkloadIdentity: refusals are typed, never retried, never another grant", () => {
   it.each([
-    ["invalid_grant", "a wrong audience", { assertion: async () => (await platform()).mint("https://wrong.example") }],
+    ["invalid_grant", "a wrong audience the client was told to use", { assertionAudience: "https://wrong.example" }],
     ["invalid_grant", "an expired token", {}, { expiresIn: -120 }],
     ["invalid_grant", "another subject", {}, { sub: "system:serviceaccount:other:intruder" }],
     ["invalid_scope", "a scope the workload may not have", { scope: "admin" }],
@@ -161,7 +161,48 @@ describe("withWorkloadIdentity: refusals are typed, never retried, never another
   });
 });
 
+describe("withWorkloadIdentity: a JWT minted for another server is never sent", () => {
+  it("a fixed token whose aud is not the discovered issuer is invalid_assertion, and no request carries it", async () => {
+    const idp = await platform();
+    const mock = msw.mock({ clients: [], workloads: [idp.workload] });
+    const jwt = await idp.mint("https://real-auth.example.com");
+    const error = await rejection(withWorkloadIdentity({ assertion: jwt })()(mock.resource));
+    expect(error).toMatchObject({ phase: "token", code: "invalid_assertion" });
+    expect(error.message).toBe(
+      `[token] the assertion was minted for the audience ["https://real-auth.example.com"], not ${mock.issuer}: not sent (set assertionAudience if the server expects that audience)`,
+    );
+    expect(mock.requestsTo("token")).toEqual([]);
+    expect(surfaces(error).includes(jwt)).toBe(false);
+  });
+
+  it("an aud array that includes the issuer is sent", async () => {
+    const idp = await platform();
+    const mock = msw.mock({ clients: [], workloads: [idp.workload] });
+    const authFetch = withWorkloadIdentity({ assertion: ({ audience }) => idp.mint([audience, "https://other.example"] as unknown as string) })();
+    expect((await authFetch(mock.resource)).status).toBe(200);
+  });
+});
+
 describe("withWorkloadIdentity: sources that fail", () => {
+  it("a source that never answers fails after timeoutMs, and a caller's signal ends its wait sooner", async () => {
+    const mock = msw.mock({ clients: [], workloads: [(await platform()).workload] });
+    const hanging = withWorkloadIdentity({ assertion: () => new Promise<string>(() => {}), timeoutMs: 200 })();
+    const aborted = await hanging(mock.resource, { signal: AbortSignal.timeout(50) }).catch((error: unknown) => error);
+    expect((aborted as Error).name).toBe("TimeoutError");
+    const error = await rejection(hanging(mock.resource));
+    expect(error).toMatchObject({ phase: "token", code: "assertion_unavailable", message: "[token] the assertion source did not answer within 200 ms" });
+    expect(mock.requestsTo("token")).toEqual([]);
+  });
+
+  it("what a failing source says is kept, without URL queries or anything shaped like a JWT", async () => {
+    const mock = msw.mock({ clients: [], workloads: [(await platform()).workload] });
+    const jwt = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ3b3JrbG9hZCJ9.c2lnbmF0dXJl";
+    const assertion = () => Promise.reject(new TypeError(`error sending request for url (https://idp.example/token?sig=SIGNED-SECRET): ${jwt} refused`));
+    const error = await rejection(withWorkloadIdentity({ assertion })()(mock.resource));
+    expect(error.message).toBe("[token] the assertion source failed: error sending request for url (https://idp.example/token): [redacted] refused");
+    expect(JSON.stringify(error)).not.toMatch(/SIGNED-SECRET|c2lnbmF0dXJl/);
+  });
+
   it.each([
     ["throws", () => Promise.reject(new Error("metadata server unreachable")), "assertion_unavailable", /assertion source failed: metadata server unreachable/],
     ["returns nothing", () => undefined as unknown as string, "assertion_unavailable", /returned undefined, not a JWT/],

@@ -35,8 +35,8 @@ export async function readAssertion(source: AssertionSource, context: AssertionC
   } catch (error) {
     // A source's own ClientCredentialsError (the shipped sources throw them) already says it all.
     if (error instanceof Error && error.name === "ClientCredentialsError") throw error;
-    const reason = error instanceof Error ? `: ${error.message}` : "";
-    throw new AssertionError(`the ${name} source failed${reason}`, "assertion_unavailable", { cause: error });
+    // client-auth.ts adds what the error says, cleaned (its message may quote a signed URL or a token).
+    throw new AssertionError(`the ${name} source failed`, "assertion_unavailable", { cause: error });
   }
   if (typeof value !== "string" || value.trim() === "") {
     throw new AssertionError(`the ${name} source returned ${value === "" ? "an empty string" : typeof value}, not a JWT`, "assertion_unavailable");
@@ -110,6 +110,17 @@ export class Assertions {
 
   async #read(context: AssertionContext): Promise<string> {
     const jwt = await readAssertion(this.source, context, this.name);
+    // A JWT minted for one authorization server must not reach another, which could replay it
+    // where it is valid (a 401 chooses the server unless `issuer` or `tokenEndpoint` pins it).
+    const aud = claimsOf(jwt)?.aud;
+    const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
+    if (audiences.length > 0 && !audiences.includes(context.audience)) {
+      const minted = JSON.stringify(audiences.slice(0, 4)).slice(0, 300);
+      throw new AssertionError(
+        `the ${this.name} was minted for the audience ${minted}, not ${context.audience}: not sent (set assertionAudience if the server expects that audience)`,
+        "invalid_assertion",
+      );
+    }
     if (this.sent[0] !== jwt) this.sent.unshift(jwt);
     this.sent.length = Math.min(this.sent.length, 4);
     return jwt;

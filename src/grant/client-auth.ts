@@ -1,6 +1,8 @@
 import { ClientCredentialsError } from "../errors.js";
+import { describe } from "../http.js";
 import type { Credential, ResolvedOptions } from "../options.js";
 import type { AssertionContext, ClientAuthMethod, GrantType, TokenAuthMethod } from "../types.js";
+import { deadline, defined } from "../util.js";
 import type { KeyCache } from "./jwt.js";
 
 export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -128,10 +130,10 @@ function external(options: ResolvedOptions, credential: Extract<Credential, { ki
     module ??= await import("./assertion.js");
     assertions ??= new module.Assertions(credential.source, name);
     try {
-      return await read(assertions, { ...context, audience: assertionAudience(options.assertionAudience, context) });
+      // A source that never answers must not hold every caller of the resource for ever.
+      return await deadline(read(assertions, { ...context, audience: assertionAudience(options.assertionAudience, context) }), options.timeoutMs);
     } catch (error) {
-      if (!(error instanceof module.AssertionError)) throw error;
-      throw new ClientCredentialsError("token", error.message, { code: error.code, cause: error.cause });
+      throw sourceError(error, module.AssertionError, name, options.timeoutMs);
     }
   };
   return {
@@ -152,6 +154,24 @@ function external(options: ResolvedOptions, credential: Extract<Credential, { ki
         }
       }),
   };
+}
+
+/** What reading an assertion threw, as a ClientCredentialsError of this copy of the package. */
+function sourceError(error: unknown, AssertionError: typeof import("./assertion.js").AssertionError, name: string, timeoutMs: number): unknown {
+  if (error instanceof DOMException && error.name === "TimeoutError") {
+    return new ClientCredentialsError("token", `the ${name} source did not answer within ${timeoutMs} ms`, { code: "assertion_unavailable" });
+  }
+  if (error instanceof AssertionError) {
+    // What a failing source said, without URL queries or anything shaped like a JWT.
+    const said = error.cause === undefined ? "" : `: ${describe(error.cause).replace(/eyJ[\w-]*\.[\w-]+\.[\w-]*/g, "[redacted]")}`;
+    return new ClientCredentialsError("token", `${error.message}${said}`, { code: error.code, cause: error.cause });
+  }
+  // A shipped source's error from the CommonJS subpath bundles, which carry their own copy of the class.
+  if (error instanceof Error && error.name === "ClientCredentialsError" && !(error instanceof ClientCredentialsError)) {
+    const { code, status } = error as ClientCredentialsError;
+    return new ClientCredentialsError("token", error.message.replace(/^\[token\] /, ""), defined({ code, status, cause: error.cause }));
+  }
+  return error;
 }
 
 /** Keeps the last few assertions sent, which redact() removes from what servers send back. */

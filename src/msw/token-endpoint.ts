@@ -54,7 +54,7 @@ async function tokenBehaviour(state: MockState, request: Request): Promise<Respo
 
   let grantee: { clientId: string; method: IssuedToken["authMethod"]; scopes: ReadonlySet<string> };
   if (workloadGrant) {
-    const grant = await verifyJwtBearer(state, params);
+    const grant = await verifyJwtBearer(state, params, request.headers.get("authorization"));
     if (!grant.ok) return grant.response;
     grantee = { clientId: params.get("client_id") ?? grant.subject, method: "none", scopes: grant.workload.scopes };
   } else {

@@ -12,10 +12,10 @@ export type GrantResult = { ok: true; workload: ResolvedWorkload; subject: strin
 
 const invalidGrant = (description: string): GrantResult => ({ ok: false, response: oauthErrorResponse("invalid_grant", description) });
 
-export async function verifyJwtBearer(state: MockState, params: URLSearchParams): Promise<GrantResult> {
+export async function verifyJwtBearer(state: MockState, params: URLSearchParams, authorization: string | null): Promise<GrantResult> {
   const assertion = params.get("assertion");
   if (!assertion) return { ok: false, response: oauthErrorResponse("invalid_request", "assertion is missing") };
-  if (params.has("client_secret") || params.has("client_assertion")) {
+  if (params.has("client_secret") || params.has("client_assertion") || authorization !== null) {
     return { ok: false, response: oauthErrorResponse("invalid_request", "the JWT-bearer grant takes no client authentication here") };
   }
   let issuer: unknown;

@@ -17,7 +17,7 @@ import type { AssertionContext } from "../types.js";
  * withWorkloadIdentity({ assertion: fileToken("/var/run/secrets/tokens/mcp") });
  */
 export function fileToken(path: string | URL): (context: AssertionContext) => Promise<string> {
-  const shown = typeof path === "string" ? path : path.pathname;
+  const shown = typeof path === "string" ? path : decodeURIComponent(path.pathname);
   return async () => {
     let value: string;
     try {

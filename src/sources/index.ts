@@ -81,17 +81,24 @@ export interface GitHubActionsTokenOptions {
  */
 export function githubActionsToken(options: GitHubActionsTokenOptions = {}): Source {
   const cache = new Map<string, Promise<{ jwt: string; renewAt: number }>>();
+  const settled = new WeakSet<Promise<unknown>>();
   return async (context) => {
     const audience = options.audience ?? context.audience;
     const cached = cache.get(audience);
+    // A caller that joined a request in flight takes its token, even one without an `exp`.
+    const joined = cached !== undefined && !settled.has(cached);
     const entry = cached && (await cached.catch(() => undefined));
-    if (entry && Date.now() < entry.renewAt) return entry.jwt;
+    if (entry && (joined || Date.now() < entry.renewAt)) return entry.jwt;
     // Callers that found the same stale entry share one new request.
     let request = cache.get(audience);
     if (!request || request === cached) {
-      request = fetchToken(options, audience);
-      cache.set(audience, request);
-      request.catch(() => cache.delete(audience));
+      const made = fetchToken(options, audience);
+      request = made;
+      cache.set(audience, made);
+      made.then(
+        () => settled.add(made),
+        () => cache.delete(audience),
+      );
     }
     return (await request).jwt;
   };

@@ -142,9 +142,15 @@ describe("withWorkloadIdentity against oidc-provider's jwt-bearer grant", () => 
     }
   });
 
-  const refusals: Array<[string, string, () => Promise<ReturnType<typeof minting>>]> = [
+  const refusals: Array<[string, string, () => Promise<ReturnType<typeof minting>>, Record<string, string>?]> = [
     ["an untrusted issuer", "the assertion issuer is not trusted", async () => minting(untrusted)],
-    ["a wrong audience", "the assertion audience is not this authorization server", async () => minting(idp, { aud: "https://elsewhere.example/oauth" })],
+    // Told to use that audience: the client sends it, so the AS's own check is what refuses it.
+    [
+      "a wrong audience",
+      "the assertion audience is not this authorization server",
+      async () => minting(idp, { aud: "https://elsewhere.example/oauth" }),
+      { assertionAudience: "https://elsewhere.example/oauth" },
+    ],
     ["an expired token", "the assertion has expired", async () => minting(idp, { expiresIn: -120 })],
     [
       "a key the issuer never published",
@@ -164,9 +170,9 @@ describe("withWorkloadIdentity against oidc-provider's jwt-bearer grant", () => 
     await Promise.all([untrusted?.close(), pinned?.close()]);
   });
 
-  it.each(refusals)("%s → invalid_grant, one request, no retry, no other grant, the JWT nowhere", async (_name, description, make) => {
+  it.each(refusals)("%s → invalid_grant, one request, no retry, no other grant, the JWT nowhere", async (_name, description, make, options) => {
     const minted = await make();
-    const { authFetch, events, tokenRequests } = client(minted.source);
+    const { authFetch, events, tokenRequests } = client(minted.source, options);
 
     const error = await authFetch.getToken(stack.mcp.url).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ClientCredentialsError);
@@ -178,6 +184,16 @@ describe("withWorkloadIdentity against oidc-provider's jwt-bearer grant", () => 
     expect(untrusted.requests).toEqual([]); // an untrusted issuer's keys are never even looked up
     const err = error as ClientCredentialsError;
     expectNoLeak(minted.jwts, String(err), JSON.stringify(err), err.stack ?? "", JSON.stringify(events), JSON.stringify(seen));
+  });
+
+  it("a JWT minted for another audience is not sent at all: invalid_assertion, no token request", async () => {
+    const minted = minting(idp, { aud: "https://elsewhere.example/oauth" });
+    const { authFetch, tokenRequests } = client(minted.source);
+    const error = await authFetch.getToken(stack.mcp.url).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ phase: "token", code: "invalid_assertion" });
+    expect((error as Error).message).toContain(`minted for the audience ["https://elsewhere.example/oauth"], not ${stack.as.issuer}`);
+    expect(tokenRequests()).toEqual([]);
+    expect(asEvents()).toEqual([]);
   });
 
   it("assertionAudience: 'token_endpoint' → the assertion's aud is the token endpoint, which the AS accepts too", async () => {

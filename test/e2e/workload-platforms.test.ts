@@ -254,10 +254,11 @@ describe("githubActionsToken()", () => {
 });
 
 describe("Entra federated credentials (withClientCredentials + clientAssertion)", () => {
-  const entraClient = (clientAssertion: string, events: ClientCredentialsEvent[] = [], resource: string | false = false) =>
+  const entraClient = (clientAssertion: string, events: ClientCredentialsEvent[] = [], resource: string | false = false, audience = TOKEN_EXCHANGE_AUDIENCE) =>
     withClientCredentials({
       clientId: app.clientId,
       clientAssertion,
+      assertionAudience: audience,
       tokenEndpoint: entra.tokenEndpoint,
       scope: entraScope,
       resource,
@@ -277,7 +278,8 @@ describe("Entra federated credentials (withClientCredentials + clientAssertion)"
     const jwt = await issuer.mint({ sub: SERVICE_ACCOUNT, aud: TOKEN_EXCHANGE_AUDIENCE, ...change, ...(key ? { key } : {}) });
     const events: ClientCredentialsEvent[] = [];
     const before = entra.requests.length;
-    const error = await rejection(entraClient(jwt, events).getToken());
+    // The client is told the JWT's audience, so that Entra's own check is what refuses it.
+    const error = await rejection(entraClient(jwt, events, false, change.aud).getToken());
     expect(codeOf(error)).toBe("invalid_client");
     expect((error as ClientCredentialsError).phase).toBe("token");
     expect(entra.requests.slice(before).map((request) => [request.aadsts, request.params.includes("client_secret")])).toEqual([[aadsts, false]]);
@@ -301,7 +303,24 @@ describe("Entra federated credentials (withClientCredentials + clientAssertion)"
     ]);
   });
 
-  it("discovered from the MCP server's 401 as well: Entra's OIDC metadata, the issuer as the assertion's audience context", async () => {
+  it("without assertionAudience the projected token is not sent: its aud is not Entra's issuer", async () => {
+    const jwt = await cluster.mint({ sub: SERVICE_ACCOUNT, aud: TOKEN_EXCHANGE_AUDIENCE });
+    const before = entra.requests.length;
+    const error = await rejection(
+      withClientCredentials({
+        clientId: app.clientId,
+        clientAssertion: jwt,
+        tokenEndpoint: entra.tokenEndpoint,
+        scope: entraScope,
+        resource: false,
+        resourceUrl: entraMcp.url,
+      })(fetch).getToken(),
+    );
+    expect(codeOf(error)).toBe("invalid_assertion");
+    expect(entra.requests.length).toBe(before);
+  });
+
+  it("discovered from the MCP server's 401 as well: Entra's OIDC metadata, the token endpoint in the assertion's context", async () => {
     const file = await tokenFile(TOKEN_EXCHANGE_AUDIENCE);
     const contexts: Array<{ audience: string; tokenEndpoint: string }> = [];
     const authFetch = withClientCredentials({
@@ -310,11 +329,12 @@ describe("Entra federated credentials (withClientCredentials + clientAssertion)"
         contexts.push({ audience: context.audience, tokenEndpoint: context.tokenEndpoint });
         return readFile(file, "utf8");
       },
+      assertionAudience: TOKEN_EXCHANGE_AUDIENCE,
       scope: entraScope,
       resource: false,
       resourceUrl: entraMcp.url,
     })(fetch);
     expect((await authFetch(entraMcp.url, INITIALIZE)).status).toBe(200);
-    expect(contexts).toEqual([{ audience: entra.issuer, tokenEndpoint: entra.tokenEndpoint }]);
+    expect(contexts).toEqual([{ audience: TOKEN_EXCHANGE_AUDIENCE, tokenEndpoint: entra.tokenEndpoint }]);
   });
 });

@@ -74,6 +74,13 @@ describe("MSW kit: the JWT-bearer grant", () => {
     expect((await token(mock, {})).body.error).toBe("invalid_request");
     expect((await token(mock, { assertion: "not-a-jwt" })).body.error).toBe("invalid_grant");
     expect((await token(mock, { assertion: await mint(), client_secret: "x" })).body.error).toBe("invalid_request");
+    const basic = await fetch(mock.tokenEndpoint, {
+      method: "POST",
+      headers: { authorization: `Basic ${btoa("a:b")}` },
+      body: new URLSearchParams({ grant_type: GRANT, assertion: await mint() }),
+    });
+    expect([basic.status, ((await basic.json()) as { error: string }).error]).toEqual([400, "invalid_request"]);
+    expect(mock.tokens).toEqual([]);
   });
 
   it("checks its options", () => {

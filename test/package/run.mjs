@@ -245,6 +245,11 @@ try {
     process.env.MCC_SMOKE_ASSERTION = "d.e.f";
     assert((await envToken("MCC_SMOKE_ASSERTION")({ audience: "x", tokenEndpoint: "https://x" })) === "d.e.f", "envToken");
     assert(typeof withWorkloadIdentity({ assertion: fileToken(file) })() === "function", "withWorkloadIdentity");
+    // A source's error (the subpath bundles carry their own copy of the class) is the main entry's class.
+    const { ClientCredentialsError, isClientCredentialsError } = ${load("name")};
+    const failed = await withWorkloadIdentity({ assertion: envToken("MCC_SMOKE_MISSING"), tokenEndpoint: "https://auth.example/token", resource: "https://mcp.example/mcp" })().getToken().catch((e) => e);
+    assert(failed instanceof ClientCredentialsError && isClientCredentialsError(failed), "a source's error is no ClientCredentialsError of the main entry: " + failed);
+    assert(failed.code === "assertion_unavailable", "code " + failed.code);
     console.log("smoke ok");
   `;
 

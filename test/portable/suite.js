@@ -120,9 +120,9 @@ function context({ lib, baseUrl, echoUrl }) {
     lib,
     baseUrl,
     echoUrl,
-    /** A fresh authorization server + protected resource with these clients. */
-    async tenant(clients, options = {}) {
-      const created = await control("/tenants", { method: "POST", body: JSON.stringify({ clients, options }) });
+    /** A fresh authorization server + protected resource with these clients (`extra.workload`: the JWT-bearer grant). */
+    async tenant(clients, options = {}, extra = {}) {
+      const created = await control("/tenants", { method: "POST", body: JSON.stringify({ clients, options, ...extra }) });
       tenants.push(created.id);
       return {
         ...created,
@@ -180,6 +180,50 @@ async function privateKeyJwt(t, { jwk, privateKey, expectedAlg, clientId }) {
   assertEqual(counts.tokenRequests[0].assertionAud, tenant.issuer, "client assertion aud (the issuer, rfc7523bis)");
   assertEqual(counts.tokenRequests[0].basic, false, "no Basic header with private_key_jwt");
   assertEqual(counts.tokens[0].authMethod, "private_key_jwt", "server saw private_key_jwt");
+}
+
+const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+const base64url = (bytes) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+const base64urlJson = (value) => base64url(new TextEncoder().encode(JSON.stringify(value)));
+
+/** A compact ES256 JWS signed here: WebCrypto's ECDSA signature is already the raw r||s that JWS wants (RFC 7518 §3.4). */
+async function signEs256(privateKey, claims) {
+  const input = `${base64urlJson({ alg: "ES256", typ: "JWT" })}.${base64urlJson(claims)}`;
+  const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, new TextEncoder().encode(input));
+  return `${input}.${base64url(new Uint8Array(signature))}`;
+}
+
+/**
+ * A platform that issues workload JWTs (as Kubernetes or GitHub Actions would), with its key made
+ * here, and a tenant that trusts it for the JWT-bearer grant and advertises only that grant.
+ */
+async function workloadTenant(t, name) {
+  const pair = await generate({ name: "ECDSA", namedCurve: "P-256" }, false);
+  const identity = { iss: `https://${name}.workload-issuer.test`, sub: `system:serviceaccount:agents:${name}` };
+  const tenant = await t.tenant(
+    [],
+    { grantTypesSupported: [JWT_BEARER], authMethodsSupported: ["none"] },
+    { workload: { ...identity, jwk: await publicJwk(pair) } },
+  );
+  const minted = [];
+  const mint = async ({ aud, expiresIn = 300 }) => {
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await signEs256(pair.privateKey, { ...identity, aud, iat: now, exp: now + expiresIn, jti: crypto.randomUUID() });
+    minted.push(jwt);
+    return jwt;
+  };
+  return { tenant, identity, mint, minted };
+}
+
+/** No platform JWT in what a user can see or log. */
+function assertNoJwt(minted, value, where) {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  assert(!minted.some((jwt) => text.includes(jwt) || text.includes(jwt.split(".")[2])), `a platform JWT appeared in ${where}`);
 }
 
 export const tests = [
@@ -262,6 +306,107 @@ export const tests = [
     name: "private_key_jwt from a PKCS#8 PEM string (RSA)",
     async fn(t) {
       await privateKeyJwt(t, { jwk: RSA_PUBLIC_JWK, privateKey: RSA_PKCS8_PEM, expectedAlg: "RS256", clientId: "pem" });
+    },
+  },
+  {
+    name: "withWorkloadIdentity: a function source signs a fresh ES256 JWT for the issuer; the AS verifies it; the second call needs no token request",
+    async fn(t) {
+      const { tenant, identity, mint, minted } = await workloadTenant(t, "portable");
+      const contexts = [];
+      const events = [];
+      const authFetch = t.lib.withWorkloadIdentity({
+        assertion: async (context) => {
+          contexts.push({ ...context });
+          return mint({ aud: context.audience });
+        },
+        onEvent: (event) => events.push(event),
+      })(fetch);
+      await callResource(authFetch, tenant.resource, identity.sub);
+      assertEqual(contexts.length, 1, "assertion source calls");
+      assertEqual(contexts[0].audience, tenant.issuer, "context.audience (the issuer identifier)");
+      assertEqual(contexts[0].issuer, tenant.issuer, "context.issuer");
+      assertEqual(contexts[0].tokenEndpoint, tenant.tokenEndpoint, "context.tokenEndpoint");
+      assertEqual(contexts[0].resource, tenant.resource, "context.resource");
+      let counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests");
+      const sent = counts.tokenRequests[0];
+      assertEqual(sent.grantType, JWT_BEARER, "grant_type");
+      assertEqual(sent.assertionAud, tenant.issuer, "assertion aud");
+      assertEqual(sent.resource, tenant.resource, "RFC 8707 resource parameter");
+      assertEqual(sent.clientId, null, "no client_id without clientId");
+      assert(!sent.basic && !sent.clientSecretInBody && !sent.clientAssertion, "no client authentication");
+      assertEqual(counts.tokens.length, 1, "tokens issued");
+      assertEqual(counts.tokens[0].grantType, JWT_BEARER, "the AS verified the assertion and issued the token by the JWT-bearer grant");
+      assertEqual(counts.tokens[0].authMethod, "none", "the AS saw no client authentication");
+      assertEqual(counts.tokens[0].clientId, identity.sub, "token issued to the JWT's sub (no client_id sent)");
+      const requested = events.filter((event) => event.type === "token-request");
+      assertEqual(requested.length, 1, "token-request events");
+      assertEqual(requested[0].grantType, JWT_BEARER, "token-request event grantType");
+      assertEqual(requested[0].authMethod, "none", "token-request event authMethod");
+
+      await callResource(authFetch, `${tenant.resource}/again`, identity.sub);
+      const token = await authFetch.getToken(tenant.resource);
+      counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests after a second call and getToken()");
+      assertEqual(contexts.length, 1, "assertion source calls after a second call and getToken()");
+      assertEqual(counts.resourceTokens.at(-1), 0, "the second call carried the cached token");
+      assertNoJwt(minted, events, "the events");
+      assertNoJwt(minted, token, "getToken()");
+    },
+  },
+  {
+    name: "withWorkloadIdentity: a wrong-audience JWT is not sent (invalid_assertion); told that audience, the AS refuses it (invalid_grant), one token request, no other grant",
+    async fn(t) {
+      const { tenant, mint, minted } = await workloadTenant(t, "wrong-audience");
+      const other = "https://another-authorization-server.test";
+      let calls = 0;
+      const source = () => {
+        calls++;
+        return mint({ aud: other });
+      };
+      const unsent = await rejects(t.lib.withWorkloadIdentity({ assertion: source })(fetch)(tenant.resource), "call with a JWT for another audience");
+      assertEqual(unsent?.code, "invalid_assertion", `a JWT minted for another audience (${describeError(unsent)})`);
+      assertEqual((await tenant.counts()).token, 0, "token requests for a JWT minted for another audience");
+      const authFetch = t.lib.withWorkloadIdentity({ assertion: source, assertionAudience: other })(fetch);
+      const error = await rejects(authFetch(tenant.resource, { method: "POST", body: MCP_BODY }), "call with a wrong-audience assertion");
+      assert(error instanceof t.lib.ClientCredentialsError, `a ClientCredentialsError (${describeError(error)})`);
+      assertEqual(error.code, "invalid_grant", "error code");
+      assertEqual(error.phase, "token", "error phase");
+      assertEqual(error.status, 400, "error status");
+      assertNoJwt(minted, `${error.message} ${error.stack ?? ""}`, "the error");
+      const counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests (a 400 is not retried)");
+      assertEqual(counts.tokenRequests[0].grantType, JWT_BEARER, "grant_type");
+      assertEqual(counts.tokens.length, 0, "tokens issued");
+      assert(/"aud"/.test(error.description ?? ""), `the AS refused the audience (description: ${error.description})`);
+      assertEqual(calls, 2, "assertion source calls (one per client)");
+    },
+  },
+  {
+    name: "withWorkloadIdentity: an expired string assertion is sent and refused (invalid_grant); a non-JWT value or a failing source sends nothing",
+    async fn(t) {
+      const { tenant, mint, minted } = await workloadTenant(t, "expired");
+      const expired = await mint({ aud: tenant.issuer, expiresIn: -120 });
+      const call = (assertion) => rejects(t.lib.withWorkloadIdentity({ assertion })(fetch)(tenant.resource, { method: "POST", body: MCP_BODY }), "call");
+      const refused = await call(expired);
+      assertEqual(refused?.code, "invalid_grant", `expired assertion (${describeError(refused)})`);
+      assertEqual(refused.phase, "token", "expired assertion's phase");
+      assertNoJwt(minted, refused.message, "the error");
+      let counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests for the expired assertion (the AS judges exp)");
+      assertEqual(counts.tokenRequests[0].grantType, JWT_BEARER, "grant_type");
+      assertEqual(counts.tokens.length, 0, "tokens issued");
+      assert(/"exp"/.test(refused.description ?? ""), `the AS refused the expiry (description: ${refused.description})`);
+      const notJwt = await call(() => "not-a-jwt");
+      assertEqual(notJwt?.code, "invalid_assertion", `non-JWT value (${describeError(notJwt)})`);
+      const failing = await call(() => {
+        throw new Error("the platform token file is missing");
+      });
+      assertEqual(failing?.code, "assertion_unavailable", `failing source (${describeError(failing)})`);
+      const wrongType = await call(async () => 42);
+      assertEqual(wrongType?.code, "assertion_unavailable", `non-string value (${describeError(wrongType)})`);
+      counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests after the three unusable assertions");
     },
   },
   {
@@ -715,7 +860,9 @@ export function runtimeName() {
  * makes its own parallel calls). `ci`: a skip (a runtime lacking a feature) counts as a failure.
  */
 export async function run({ lib, baseUrl, echoUrl, ci = false, log = () => {}, timeoutMs = 20_000, filter } = {}) {
-  if (!lib || typeof lib.withClientCredentials !== "function") throw new TypeError("run({ lib }) needs the built package");
+  if (!lib || typeof lib.withClientCredentials !== "function" || typeof lib.withWorkloadIdentity !== "function") {
+    throw new TypeError("run({ lib }) needs the built package");
+  }
   if (!baseUrl || !echoUrl) throw new TypeError("run() needs baseUrl and echoUrl");
   const results = [];
   for (const test of [...tests, ...storeTests(lib)]) {

@@ -78,8 +78,9 @@ function runtimes() {
           "--no-prompt",
           "--node-modules-dir=manual",
           "--allow-net=127.0.0.1",
-          `--allow-read=${ROOT}`,
-          `--allow-write=${path.join(ROOT, ".cache")}`,
+          // Deno.symlink (the kubelet-style rotation) needs unscoped read and write.
+          "--allow-read",
+          "--allow-write",
           path.join(HERE, "file-source.mjs"),
         ],
         bun: [bin("bun"), "run", path.join(HERE, "file-source.mjs")],

@@ -9,7 +9,7 @@
 //   resource  http://127.0.0.1:PORT/t/<id>/mcp
 //
 // Control API (JSON, CORS-enabled like everything else):
-//   POST /__control/tenants               { clients, options? } → { id, issuer, resource, tokenEndpoint, resourceMetadataUrl }
+//   POST /__control/tenants               { clients, options?, workload? } → { id, issuer, resource, tokenEndpoint, resourceMetadataUrl }
 //   GET  /__control/tenants/<id>/counts   → { token, resourceMetadata, authorizationServerMetadata, resource, resourceAuthorized,
 //                                             resourceUnauthorized, resourceTokens, tokenRequests: [...], tokens: [...] }
 //   POST /__control/tenants/<id>/revoke   revoke every token issued so far
@@ -17,6 +17,10 @@
 //   POST /__control/tenants/<id>/fault    { endpoint, fault, times? } → mock.fault(...)
 //   DELETE /__control/tenants/<id>
 //   GET  /__control/health
+//
+// `workload: { jwk, iss, sub?, scopes? }` (the RFC 7523 §2.1 JWT-bearer grant, SEP-1933) is the kit's
+// `workloads: [{ issuer: iss, jwks: [jwk], subject: sub, scopes }]`: it verifies `assertion` (signature,
+// iss, sub, aud = the issuer, exp), else 400 invalid_grant, and issues to `client_id`, else to the `sub`.
 //
 // A second listener on another port (another origin) is the "echo" server: it answers every
 // request with the Authorization header it received, so the suite can check that tokens never
@@ -88,6 +92,13 @@ function decodeSegment(segment) {
   }
 }
 
+const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+function toMockWorkload({ jwk, iss, sub, scopes }) {
+  if (typeof iss !== "string" || typeof jwk !== "object" || jwk === null) throw new TypeError("workload needs { jwk, iss, sub? }");
+  return { issuer: iss, jwks: [jwk], subject: sub, scopes };
+}
+
 /** Per tenant: how many resource requests were answered 401 (the kit records requests, not answers). */
 const unauthorizedAnswers = new WeakMap();
 
@@ -106,12 +117,16 @@ function counts(mock) {
   const issued = mock.tokens.map((token) => token.accessToken);
   const tokenRequests = mock.requestsTo("token").map((request) => {
     const params = new URLSearchParams(request.body);
-    const assertion = params.get("client_assertion");
-    const header = assertion ? decodeSegment(assertion.split(".")[0] ?? "") : undefined;
-    const payload = assertion ? decodeSegment(assertion.split(".")[1] ?? "") : undefined;
+    const grantType = params.get("grant_type");
+    // Unverified claims of what the request carried: the platform JWT for the JWT-bearer grant, else the client assertion.
+    const assertion = params.get(grantType === JWT_BEARER ? "assertion" : "client_assertion");
+    const [header, payload] = assertion ? assertion.split(".", 2).map(decodeSegment) : [];
     return {
+      grantType,
       basic: typeof request.headers.authorization === "string" && /^basic /i.test(request.headers.authorization),
       clientSecretInBody: params.has("client_secret"),
+      clientAssertion: params.has("client_assertion"),
+      clientId: params.get("client_id"),
       assertionAlg: header?.alg ?? null,
       assertionAud: payload?.aud ?? null,
       resource: params.get("resource"),
@@ -130,7 +145,7 @@ function counts(mock) {
       return index === -1 ? null : index;
     }),
     tokenRequests,
-    tokens: mock.tokens.map(({ clientId, authMethod, scope, resource }) => ({ clientId, authMethod, scope, resource: resource ?? null })),
+    tokens: mock.tokens.map(({ clientId, authMethod, grantType, scope, resource }) => ({ clientId, authMethod, grantType, scope, resource: resource ?? null })),
   };
 }
 
@@ -156,6 +171,7 @@ export async function startServer({ host = "127.0.0.1", port = 0, echoPort = 0, 
       try {
         const mock = createMcpAuthMock({
           ...spec.options,
+          ...(spec.workload ? { workloads: [toMockWorkload(spec.workload)] } : {}),
           clients: spec.clients ?? [],
           issuer: `${baseUrl}/t/${id}/auth`,
           resource: `${baseUrl}/t/${id}/mcp`,

@@ -75,6 +75,9 @@ describe("githubActionsToken", () => {
     await source(context);
     await source(context);
     expect(seen).toHaveLength(2);
+    // Callers that join a request in flight share its token all the same.
+    await Promise.all([source(context), source(context), source(context)]);
+    expect(seen).toHaveLength(3);
   });
 
   it("a refused request token is assertion_unavailable naming the status, never the bearer", async () => {

@@ -34,15 +34,15 @@ const client = path.join(root, "examples/conformance-client.mjs");
 const WIRE_VERSIONS = ["2025-11-25", "2026-07-28"];
 
 const WIF = "auth/wif-jwt-bearer";
-/** A refusal of the token endpoint that ends the run: one token request, the client exits 1, and so does the suite's runner. */
-const wifRefusal = (args, code, failedChecks = []) => ({
+/** A refusal that ends the run: by default one token request, the client exits 1, and so does the suite's runner. */
+const wifRefusal = (args, code, failedChecks = [], tokenRequests = 1) => ({
   scenario: WIF,
   args,
   expect: "refusal",
   phase: "token",
   code,
   failedChecks,
-  tokenRequests: 1,
+  tokenRequests,
   runnerExit: 1,
 });
 
@@ -64,7 +64,15 @@ const SCENARIOS = {
   [WIF]: { expect: "session", requiredChecks: ["wif-assertion-verified"], tokenRequests: 1 },
   // The same AS refuses each of these once; a retry (wif-no-retry) or another grant
   // (wif-grant-fallback) would be a WARNING, which fails the run.
-  [`${WIF} wrong_audience_jwt`]: wifRefusal(["--assertion=wrong_audience_jwt"], "invalid_grant", ["wif-assertion-audience"]),
+  // A JWT whose aud is not the issuer is not sent at all (it could be replayed where it is valid):
+  // the suite then reports that no JWT-bearer request came.
+  [`${WIF} wrong_audience_jwt`]: wifRefusal(["--assertion=wrong_audience_jwt"], "invalid_assertion", ["wif-assertion-verified"], 0),
+  // Told to use that audience, the client sends it and the AS's own check refuses it.
+  [`${WIF} wrong_audience_jwt, told its audience`]: wifRefusal(
+    ["--assertion=wrong_audience_jwt", "--assertion-audience=https://wrong.example"],
+    "invalid_grant",
+    ["wif-assertion-audience"],
+  ),
   // Sent as given: exp is the AS's to judge (the client does not read it).
   [`${WIF} expired_jwt`]: wifRefusal(["--assertion=expired_jwt"], "invalid_grant", ["wif-assertion-expired"]),
   [`${WIF} scope=wif.rejected`]: wifRefusal(["--scope=wif.rejected"], "invalid_scope"),
