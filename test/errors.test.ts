@@ -45,7 +45,9 @@ function thrownCodes(): Map<string, string> {
     const codes = [
       // `code: "x"`, `code = "x"`, `const code = cond ? "x" : "y"`, `const invalid = "x"`
       ...[...text.matchAll(/\b(?:code|invalid)\s*(?::|=(?!=))\s*(?:[^,;\n]*?\?\s*)?"([a-z_]+)"(?:\s*:\s*"([a-z_]+)")?/g)].flatMap((m) => m.slice(1)),
-      ...[...calls(text, "documentError"), ...calls(text, "new KeyError"), ...calls(text, "new AssertionError")].flatMap((call) => [...call.matchAll(argument)].map((m) => m[1])),
+      ...[...calls(text, "documentError"), ...calls(text, "new KeyError"), ...calls(text, "new AssertionError")].flatMap((call) =>
+        [...call.matchAll(argument)].map((m) => m[1]),
+      ),
     ];
     for (const code of codes) if (code) found.set(code, file.slice(root.length));
   }

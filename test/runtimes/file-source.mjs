@@ -29,9 +29,9 @@ async function platform() {
   const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
   return {
     jwk: { kty, crv, x, y },
-    async mint(claims) {
+    async mint(claims, lifetime = 600) {
       const now = Math.floor(Date.now() / 1000);
-      const input = `${text({ alg: "ES256", typ: "JWT" })}.${text({ iat: now, exp: now + 600, jti: crypto.randomUUID(), ...claims })}`;
+      const input = `${text({ alg: "ES256", typ: "JWT" })}.${text({ iat: now, exp: now + lifetime, jti: crypto.randomUUID(), ...claims })}`;
       const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, new TextEncoder().encode(input));
       return `${input}.${b64url(signature)}`;
     },
@@ -91,14 +91,14 @@ try {
     assert(response.status === 200, `status ${response.status}`);
   });
 
-  await test("a rotated file is read by the next token request: a refused token, then a valid one", async () => {
-    await project(await idp.mint({ iss, sub, aud: "https://wrong.example" }));
+  await test("a rotated file is read by the next token request: an expired token (refused), then a valid one", async () => {
+    await project(await idp.mint({ iss, sub, aud: t.issuer }, -120));
     await authFetch.clearTokens();
     const refused = await authFetch(t.resource).then(
       () => undefined,
       (error) => error,
     );
-    assert(refused?.code === "invalid_grant", `expected invalid_grant from the rotated token, got ${refused?.code ?? "a response"}`);
+    assert(refused?.code === "invalid_grant", `expected invalid_grant for the rotated, expired token, got ${refused?.code ?? "a response"}`);
     await project(await idp.mint({ iss, sub, aud: t.issuer }));
     const response = await authFetch(t.resource);
     assert(response.status === 200, `status ${response.status} after the second rotation`);
