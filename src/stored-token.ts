@@ -1,4 +1,4 @@
-import { MAX_EXPIRES_IN_SECONDS } from "./grant/client-credentials.js";
+import { MAX_EXPIRES_IN_SECONDS } from "./grant/token-request.js";
 import { isHeaderSafeToken } from "./schemas.js";
 import type { AccessToken, StoredToken } from "./types.js";
 import { defined } from "./util.js";

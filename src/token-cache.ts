@@ -1,7 +1,7 @@
 import type { Binding } from "./binding.js";
 import { ClientCredentialsError, withoutQuery } from "./errors.js";
 import { abandoned, type Flight, Flights } from "./flights.js";
-import { requestToken } from "./grant/client-credentials.js";
+import { requestToken } from "./grant/token-request.js";
 import type { Http } from "./http.js";
 import type { ResolvedOptions } from "./options.js";
 import { Postponed } from "./postponed.js";

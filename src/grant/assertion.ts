@@ -71,11 +71,6 @@ export function subjectOf(jwt: string): string {
 }
 
 /**
- * A JWT someone else issued: the grant itself (workload identity, RFC 7523 §2.1) or the client
- * assertion of a client_credentials request (RFC 7523 §2.2, with `client_id`, as Entra requires).
- */
-
-/**
  * The assertions of one credential: the one read to key the cache is sent by the token request
  * that follows (one source call, not two), and the last few sent are kept for redaction.
  */
