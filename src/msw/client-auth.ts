@@ -62,12 +62,9 @@ function authenticateSecret(state: MockState, method: "client_secret_basic" | "c
   return checkMethod(state, client, method);
 }
 
-async function verifyAssertion(
-  assertion: string,
-  client: ResolvedClient & { jwks: NonNullable<ResolvedClient["jwks"]> },
-  options: JWTVerifyOptions,
-): Promise<JWTPayload> {
-  const keySet = createLocalJWKSet(client.jwks);
+/** Verifies a JWT against a JWK Set: a client's assertion, or a workload's platform JWT (workload.ts). */
+export async function verifyJwt(assertion: string, jwks: NonNullable<ResolvedClient["jwks"]>, options: JWTVerifyOptions): Promise<JWTPayload> {
+  const keySet = createLocalJWKSet(jwks);
   try {
     return (await jwtVerify(assertion, keySet, options)).payload;
   } catch (error) {
@@ -104,11 +101,10 @@ async function authenticateJwt(state: MockState, params: URLSearchParams): Promi
   const client = config.clients.get(clientId);
   if (client === undefined) return invalidClient(state, "unknown client");
   if (client.jwks === undefined) return invalidClient(state, "client has no registered keys");
-  const jwksClient = { ...client, jwks: client.jwks };
 
   let payload: JWTPayload;
   try {
-    payload = await verifyAssertion(assertion, jwksClient, {
+    payload = await verifyJwt(assertion, client.jwks, {
       issuer: clientId,
       subject: clientId,
       audience: config.assertionAudiences,

@@ -3,7 +3,8 @@
  * verified against the workload's keys, issuer, subject, the accepted audiences and its expiry.
  * @internal
  */
-import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
+import { decodeJwt } from "jose";
+import { verifyJwt } from "./client-auth.js";
 import { oauthErrorResponse } from "./faults.js";
 import type { ResolvedWorkload } from "./options.js";
 import type { MockState } from "./state.js";
@@ -27,7 +28,8 @@ export async function verifyJwtBearer(state: MockState, params: URLSearchParams,
   const workload = state.config.workloads.find((candidate) => candidate.issuer === issuer);
   if (workload === undefined) return invalidGrant("the assertion's issuer is not trusted");
   try {
-    const { payload } = await jwtVerify(assertion, createLocalJWKSet(workload.jwks), {
+    // The client assertions' verifier: a platform's keys without `kid` are tried one by one too.
+    const payload = await verifyJwt(assertion, workload.jwks, {
       issuer: workload.issuer,
       audience: state.config.assertionAudiences,
       requiredClaims: ["exp", "sub"],

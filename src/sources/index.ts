@@ -80,24 +80,20 @@ export interface GitHubActionsTokenOptions {
  * withWorkloadIdentity({ assertion: githubActionsToken() });
  */
 export function githubActionsToken(options: GitHubActionsTokenOptions = {}): Source {
-  const cache = new Map<string, Promise<{ jwt: string; renewAt: number }>>();
-  const settled = new WeakSet<Promise<unknown>>();
+  const tokens = new Map<string, { jwt: string; renewAt: number }>();
+  const requests = new Map<string, Promise<{ jwt: string; renewAt: number }>>();
   return async (context) => {
     const audience = options.audience ?? context.audience;
-    const cached = cache.get(audience);
-    // A caller that joined a request in flight takes its token, even one without an `exp`.
-    const joined = cached !== undefined && !settled.has(cached);
-    const entry = cached && (await cached.catch(() => undefined));
-    if (entry && (joined || Date.now() < entry.renewAt)) return entry.jwt;
-    // Callers that found the same stale entry share one new request.
-    let request = cache.get(audience);
-    if (!request || request === cached) {
-      const made = fetchToken(options, audience);
-      request = made;
-      cache.set(audience, made);
-      made.then(
-        () => settled.add(made),
-        () => cache.delete(audience),
+    const held = tokens.get(audience);
+    if (held && Date.now() < held.renewAt) return held.jwt;
+    // Callers that arrive while a request is in flight share it (and its token, `exp` or not).
+    let request = requests.get(audience);
+    if (!request) {
+      request = fetchToken(options, audience).finally(() => requests.delete(audience));
+      requests.set(audience, request);
+      request.then(
+        (entry) => tokens.set(audience, entry),
+        () => {},
       );
     }
     return (await request).jwt;

@@ -83,6 +83,12 @@ describe("MSW kit: the JWT-bearer grant", () => {
     expect(mock.tokens).toEqual([]);
   });
 
+  it("tries each of a platform's keys without kid, as for client assertions", async () => {
+    const other = await generateKeyPair("ES256");
+    const mock = install({ workloads: [{ ...workload, jwks: [await exportJWK(other.publicKey), ...workload.jwks] }] });
+    expect((await token(mock, { assertion: await mint() })).status).toBe(200);
+  });
+
   it("checks its options", () => {
     expect(() => createMcpAuthMock({ clients: [], workloads: [{ ...workload, issuer: "" }] })).toThrow(/every workload needs an issuer/);
   });
