@@ -1,36 +1,21 @@
 // Assertions someone else signed (src/grant/assertion.ts): read from their source, checked to be a
 // JWT, and sent as the client assertion of a client_credentials request (`clientAssertion`, the
 // Entra workload identity pattern) with client_id in the body.
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { AssertionError, Assertions, claimsOf, readAssertion, subjectOf } from "../src/grant/assertion.js";
 import { chooseAuthMethod, createClientAuth, JWT_BEARER_ASSERTION } from "../src/grant/client-auth.js";
 import { ClientCredentialsError, withClientCredentials } from "../src/index.js";
 import { resolveOptions } from "../src/options.js";
-import { collectEvents, rejection, useMockServer } from "./helpers.js";
+import { collectEvents, jwtSigner, rejection, useMockServer } from "./helpers.js";
 
 const msw = useMockServer();
 const context = { audience: "https://auth.example.com", issuer: "https://auth.example.com", tokenEndpoint: "https://auth.example.com/token" };
 
 /** A client whose assertions a platform signs (here: the test), as Entra's federated credentials see them. */
 async function federated(clientId = "entra-app") {
-  const { privateKey, publicKey } = await generateKeyPair("ES256");
-  const minted: string[] = [];
-  const mint = async (aud: string) => {
-    const now = Math.floor(Date.now() / 1000);
-    const jwt = await new SignJWT({})
-      .setProtectedHeader({ alg: "ES256" })
-      .setIssuer(clientId)
-      .setSubject(clientId)
-      .setAudience(aud)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 300)
-      .setJti(crypto.randomUUID())
-      .sign(privateKey);
-    minted.push(jwt);
-    return jwt;
-  };
-  return { client: { clientId, jwks: [await exportJWK(publicKey)] }, mint, minted };
+  const signer = await jwtSigner();
+  const mint = (aud: string) => signer.sign({ iss: clientId, sub: clientId, aud, expiresIn: 300 });
+  return { client: { clientId, jwks: [signer.publicJwk] }, mint, minted: signer.minted };
 }
 
 describe("readAssertion", () => {

@@ -1,3 +1,4 @@
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { HttpResponse, http, type RequestHandler } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll } from "vitest";
@@ -81,4 +82,32 @@ export function recordingStore() {
   /** Writes of tokens only (discovery results are written too when there is a store). */
   const tokenWrites = () => writes.filter((w) => w.entry.kind === "token").map((w) => ({ key: w.key, ttl: w.ttl, token: w.entry.data as StoredToken }));
   return { store, inner, writes, tokenWrites };
+}
+
+/**
+ * An ES256 key that signs JWTs the way a platform (or any outside signer) does, with `iat`, `exp`
+ * and a fresh `jti`, and keeps every JWT it signed so tests can look for leaks.
+ */
+export async function jwtSigner() {
+  const { privateKey, publicKey } = await generateKeyPair("ES256");
+  const minted: string[] = [];
+  return {
+    publicJwk: await exportJWK(publicKey),
+    minted,
+    /** `aud` may be a list; `expiresIn` is seconds from now (negative: expired). */
+    async sign({ iss, sub, aud, expiresIn = 600 }: { iss: string; sub: string; aud: string | string[]; expiresIn?: number }): Promise<string> {
+      const now = Math.floor(Date.now() / 1000);
+      const jwt = await new SignJWT({})
+        .setProtectedHeader({ alg: "ES256" })
+        .setIssuer(iss)
+        .setSubject(sub)
+        .setAudience(aud)
+        .setIssuedAt(now)
+        .setExpirationTime(now + expiresIn)
+        .setJti(crypto.randomUUID())
+        .sign(privateKey);
+      minted.push(jwt);
+      return jwt;
+    },
+  };
 }

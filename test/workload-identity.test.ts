@@ -1,11 +1,10 @@
 // withWorkloadIdentity (SEP-1933): a platform JWT as an RFC 7523 §2.1 grant, through the MSW kit,
 // which verifies the JWT (signature, issuer, subject, audience, expiry) for real.
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { type AssertionContext, memoryStore, type WorkloadIdentityOptions, withClientCredentials, withWorkloadIdentity } from "../src/index.js";
 import { createMcpAuthMock } from "../src/msw/index.js";
 import { captureConsole, countUnhandled, expectNoLeak, surfaces } from "./canary.js";
-import { collectEvents, json, recordingStore, rejection, useMockServer } from "./helpers.js";
+import { collectEvents, json, jwtSigner, recordingStore, rejection, useMockServer } from "./helpers.js";
 
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const PLATFORM = "https://platform.example";
@@ -15,25 +14,11 @@ const unhandled = countUnhandled();
 
 /** A platform that signs workload JWTs, and the mock workload entry that trusts it. */
 async function platform(subject = "system:serviceaccount:ci:mcp") {
-  const { privateKey, publicKey } = await generateKeyPair("ES256");
-  const minted: string[] = [];
+  const signer = await jwtSigner();
   return {
-    workload: { issuer: PLATFORM, jwks: [await exportJWK(publicKey)], subject },
-    minted,
-    async mint(aud: string, { sub = subject, expiresIn = 600 } = {}) {
-      const now = Math.floor(Date.now() / 1000);
-      const jwt = await new SignJWT({})
-        .setProtectedHeader({ alg: "ES256" })
-        .setIssuer(PLATFORM)
-        .setSubject(sub)
-        .setAudience(aud)
-        .setIssuedAt(now)
-        .setExpirationTime(now + expiresIn)
-        .setJti(crypto.randomUUID())
-        .sign(privateKey);
-      minted.push(jwt);
-      return jwt;
-    },
+    workload: { issuer: PLATFORM, jwks: [signer.publicJwk], subject },
+    minted: signer.minted,
+    mint: (aud: string | string[], { sub = subject, expiresIn = 600 } = {}) => signer.sign({ iss: PLATFORM, sub, aud, expiresIn }),
   };
 }
 
@@ -178,7 +163,7 @@ describe("withWorkloadIdentity: a JWT minted for another server is never sent", 
   it("an aud array that includes the issuer is sent", async () => {
     const idp = await platform();
     const mock = msw.mock({ clients: [], workloads: [idp.workload] });
-    const authFetch = withWorkloadIdentity({ assertion: ({ audience }) => idp.mint([audience, "https://other.example"] as unknown as string) })();
+    const authFetch = withWorkloadIdentity({ assertion: ({ audience }) => idp.mint([audience, "https://other.example"]) })();
     expect((await authFetch(mock.resource)).status).toBe(200);
   });
 });

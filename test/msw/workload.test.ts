@@ -1,10 +1,11 @@
 // The MSW kit's JWT-bearer grant (src/msw/workload.ts): what a user testing workload identity
 // relies on, checked with raw requests so the kit is not judged by the client it tests.
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { exportJWK, generateKeyPair } from "jose";
 import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMcpAuthMock, type McpAuthMockOptions } from "../../src/msw/index.js";
+import { jwtSigner } from "../helpers.js";
 
 const GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const server = setupServer();
@@ -12,8 +13,8 @@ beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
 afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
 
-const { privateKey, publicKey } = await generateKeyPair("ES256");
-const workload = { issuer: "https://platform.example", jwks: [await exportJWK(publicKey)], subject: "wl-1" };
+const signer = await jwtSigner();
+const workload = { issuer: "https://platform.example", jwks: [signer.publicJwk], subject: "wl-1" };
 
 function install(options: Partial<McpAuthMockOptions> = {}) {
   const mock = createMcpAuthMock({ clients: [], workloads: [workload], ...options });
@@ -24,14 +25,8 @@ function install(options: Partial<McpAuthMockOptions> = {}) {
   return mock;
 }
 
-const mint = (claims: { iss?: string; sub?: string; aud?: string; exp?: number } = {}) =>
-  new SignJWT({})
-    .setProtectedHeader({ alg: "ES256" })
-    .setIssuer(claims.iss ?? workload.issuer)
-    .setSubject(claims.sub ?? workload.subject)
-    .setAudience(claims.aud ?? "https://auth.example.com")
-    .setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 300)
-    .sign(privateKey);
+const mint = (claims: { iss?: string; sub?: string; aud?: string; expiresIn?: number } = {}) =>
+  signer.sign({ iss: workload.issuer, sub: workload.subject, aud: "https://auth.example.com", ...claims });
 
 async function token(mock: { tokenEndpoint: string }, params: Record<string, string>) {
   const response = await fetch(mock.tokenEndpoint, { method: "POST", body: new URLSearchParams({ grant_type: GRANT, ...params }) });
@@ -61,7 +56,7 @@ describe("MSW kit: the JWT-bearer grant", () => {
     ["an untrusted issuer", { iss: "https://elsewhere.example" }, "invalid_grant"],
     ["another subject", { sub: "wl-2" }, "invalid_grant"],
     ["a wrong audience", { aud: "https://wrong.example" }, "invalid_grant"],
-    ["an expired JWT", { exp: Math.floor(Date.now() / 1000) - 60 }, "invalid_grant"],
+    ["an expired JWT", { expiresIn: -60 }, "invalid_grant"],
   ])("refuses %s with %s", async (_case, claims, error) => {
     const mock = install();
     const answer = await token(mock, { assertion: await mint(claims) });

@@ -192,7 +192,7 @@ const base64url = (bytes) =>
 const base64urlJson = (value) => base64url(new TextEncoder().encode(JSON.stringify(value)));
 
 /** A compact ES256 JWS signed here: WebCrypto's ECDSA signature is already the raw r||s that JWS wants (RFC 7518 §3.4). */
-async function signEs256(privateKey, claims) {
+export async function signEs256(privateKey, claims) {
   const input = `${base64urlJson({ alg: "ES256", typ: "JWT" })}.${base64urlJson(claims)}`;
   const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, new TextEncoder().encode(input));
   return `${input}.${base64url(new Uint8Array(signature))}`;

@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { withWorkloadIdentity } from "../../dist/index.js";
 import { fileToken } from "../../dist/sources/file.js";
+import { signEs256 } from "../portable/suite.js";
 import { crashed, formatSummary } from "./report.mjs";
 
 const args = globalThis.Deno ? globalThis.Deno.args : globalThis.process.argv.slice(2);
@@ -16,24 +17,15 @@ const label = config.label ?? "file-source";
 const runtime = globalThis.Deno ? `deno ${globalThis.Deno.version.deno}` : globalThis.Bun ? `bun ${globalThis.Bun.version}` : `node ${process.version}`;
 const cache = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../.cache");
 
-const b64url = (bytes) =>
-  btoa(String.fromCharCode(...new Uint8Array(bytes)))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-const text = (value) => b64url(new TextEncoder().encode(JSON.stringify(value)));
-
-/** An ES256 platform key, and compact JWTs signed with it (WebCrypto's ECDSA signature is JWS's r||s). */
+/** An ES256 platform key, and compact JWTs signed with it by the portable suite's signer. */
 async function platform() {
   const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
   const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
   return {
     jwk: { kty, crv, x, y },
-    async mint(claims, lifetime = 600) {
+    mint(claims, lifetime = 600) {
       const now = Math.floor(Date.now() / 1000);
-      const input = `${text({ alg: "ES256", typ: "JWT" })}.${text({ iat: now, exp: now + lifetime, jti: crypto.randomUUID(), ...claims })}`;
-      const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, new TextEncoder().encode(input));
-      return `${input}.${b64url(signature)}`;
+      return signEs256(pair.privateKey, { iat: now, exp: now + lifetime, jti: crypto.randomUUID(), ...claims });
     },
   };
 }

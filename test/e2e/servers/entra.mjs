@@ -14,6 +14,7 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import * as jose from "jose";
+import { issuerKeys } from "./issuer-keys.mjs";
 import { closer, listen } from "./listen.mjs";
 
 /** What Kubernetes and GitHub tokens for Entra are minted for; Entra's default for a new credential. */
@@ -34,7 +35,7 @@ export async function start({ host = "127.0.0.1", port = 0, tenant = randomUUID(
   const applications = new Map();
   const resources = new Map();
   /** Remote key sets of the federated issuers, fetched only for issuers a credential names. */
-  const keySets = new Map();
+  const keysOf = issuerKeys();
   /**
    * Each token request: what was asked and what came of it. The assertion's claims as presented
    * (they name a workload, nothing secret), never the assertion or a token.
@@ -102,18 +103,6 @@ export async function start({ host = "127.0.0.1", port = 0, tenant = randomUUID(
         error_uri: `${origin}/error?code=${code}`,
       },
     };
-  }
-
-  async function keysOf(iss) {
-    let keys = keySets.get(iss);
-    if (!keys) {
-      const discovery = await fetch(`${iss.replace(/\/$/, "")}/.well-known/openid-configuration`);
-      if (!discovery.ok) throw new Error(`discovery ${discovery.status}`);
-      const { jwks_uri: uri } = await discovery.json();
-      keys = jose.createRemoteJWKSet(new URL(uri));
-      keySets.set(iss, keys);
-    }
-    return keys;
   }
 
   async function token(params, entry) {

@@ -12,6 +12,7 @@
 // mechanism provided"). A platform token is reused for its whole lifetime, so there is no `jti`
 // replay check.
 import * as jose from "jose";
+import { issuerKeys } from "./issuer-keys.mjs";
 
 export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
@@ -48,26 +49,8 @@ const CLAIM_REASONS = {
  * @param {() => string | undefined} [options.defaultResource]
  */
 export function jwtBearerGrant({ provider, errors, trust, resourceServerInfo, defaultResource = () => undefined }) {
-  const keySets = new Map();
+  const keysOf = issuerKeys();
   const refuse = (description, detail) => Object.assign(new errors.InvalidGrant(detail ? { detail } : undefined), { error_description: description });
-
-  /** The issuer's key set from its discovery document; a failed lookup is not cached. */
-  const keysOf = (issuer) => {
-    let keys = keySets.get(issuer);
-    if (!keys) {
-      keys = (async () => {
-        const response = await fetch(`${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, { redirect: "error", signal: AbortSignal.timeout(5000) });
-        if (!response.ok) throw new Error(`discovery answered HTTP ${response.status}`);
-        const metadata = await response.json();
-        if (metadata?.issuer !== issuer) throw new Error("discovery document names another issuer");
-        if (typeof metadata.jwks_uri !== "string") throw new Error("discovery document has no jwks_uri");
-        return jose.createRemoteJWKSet(new URL(metadata.jwks_uri));
-      })();
-      keySets.set(issuer, keys);
-      keys.catch(() => keySets.delete(issuer));
-    }
-    return keys;
-  };
 
   return async function jwtBearerGrantHandler(ctx) {
     const { client, params } = ctx.oidc;
