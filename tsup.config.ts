@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
 import { defineConfig } from "tsup";
+
+const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 
 const entry = {
   index: "src/index.ts",
@@ -32,5 +35,18 @@ export default defineConfig([
     platform: "neutral",
     sourcemap: true,
     external: ["jose", "zod", "msw", "idb-keyval"],
+  },
+  {
+    // The bin: Node only. eventsource-parser (1.5 KB) is bundled so the package gains no runtime
+    // dependency for it; the MCP SDK stays an optional peer, loaded by `stdio` alone.
+    entry: { index: "src/cli/main.ts" },
+    outDir: "dist/cli",
+    format: ["esm"],
+    target: "node20",
+    platform: "node",
+    banner: { js: "#!/usr/bin/env node" },
+    define: { PACKAGE_VERSION: JSON.stringify(version) },
+    external: ["jose", "zod", "@modelcontextprotocol/sdk"],
+    noExternal: ["eventsource-parser"],
   },
 ]);

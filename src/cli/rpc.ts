@@ -1,0 +1,131 @@
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+
+/** The protocol version `--rpc` asks for; the server answers with the one it speaks. */
+export const PROTOCOL_VERSION = "2025-11-25";
+declare const PACKAGE_VERSION: string | undefined;
+export const VERSION = typeof PACKAGE_VERSION === "string" ? PACKAGE_VERSION : "0.0.0-dev";
+
+export type JsonRpcMessage = { jsonrpc: "2.0"; id?: string | number | null; method?: string; params?: unknown; result?: unknown; error?: unknown };
+
+/** The events of an SSE body as they arrive (eventsource-parser, as the MCP SDK uses). */
+export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<EventSourceMessage> {
+  const queue: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (event) => queue.push(event) });
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+      while (queue.length) yield queue.shift()!;
+    }
+    parser.feed(decoder.decode());
+    while (queue.length) yield queue.shift()!;
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+/** JSON-RPC messages from a Streamable HTTP response: a JSON body (one or a batch) or SSE events' data. */
+export async function* rpcMessages(response: Response): AsyncGenerator<JsonRpcMessage> {
+  const type = response.headers.get("content-type") ?? "";
+  if (!response.body) return;
+  if (/^text\/event-stream/i.test(type)) {
+    for await (const event of sseEvents(response.body)) {
+      if (!event.data) continue;
+      const parsed = parseJson(event.data);
+      if (parsed !== undefined) yield* asMessages(parsed);
+    }
+    return;
+  }
+  const text = await response.text();
+  const parsed = parseJson(text);
+  if (parsed !== undefined) yield* asMessages(parsed);
+}
+
+function* asMessages(value: unknown): Generator<JsonRpcMessage> {
+  for (const item of Array.isArray(value) ? value : [value]) {
+    if (item && typeof item === "object" && (item as { jsonrpc?: unknown }).jsonrpc === "2.0") yield item as JsonRpcMessage;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RpcCall {
+  url: URL;
+  method: string;
+  params?: unknown;
+  headers: Headers;
+  fetch: typeof fetch;
+  /** Messages that are not the answer (progress, logging, server requests), as they arrive. */
+  onOther?: (message: JsonRpcMessage) => void;
+}
+
+/**
+ * One MCP request as a script needs it: initialize (the session and protocol version the server
+ * hands out), notifications/initialized, the request, and the session closed again. `initialize`
+ * itself is sent alone. Returns the response to the request, or throws with the HTTP status.
+ */
+export async function callOnce(call: RpcCall): Promise<JsonRpcMessage> {
+  const headers = new Headers(call.headers);
+  headers.set("content-type", "application/json");
+  headers.set("accept", "application/json, text/event-stream");
+  const post = async (message: JsonRpcMessage) => {
+    const response = await call.fetch(call.url, { method: "POST", headers, body: JSON.stringify(message) });
+    if (!response.ok) {
+      const text = (await response.text().catch(() => "")).slice(0, 500);
+      throw new RpcHttpError(response.status, message.method ?? "request", text);
+    }
+    return response;
+  };
+  const answer = async (response: Response, id: number) => {
+    for await (const message of rpcMessages(response)) {
+      if (message.id === id && message.method === undefined) return message;
+      call.onOther?.(message);
+    }
+    throw new RpcHttpError(response.status, "response", "the server closed the response without answering the request");
+  };
+  const initialize: JsonRpcMessage = {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: "mcp-client-credentials", version: VERSION } },
+  };
+  if (call.method === "initialize") return answer(await post({ ...initialize, params: call.params ?? initialize.params }), 1);
+
+  const initialized = await post(initialize);
+  const session = initialized.headers.get("mcp-session-id");
+  const result = (await answer(initialized, 1)) as { result?: { protocolVersion?: unknown }; error?: unknown };
+  if (result.error) return result as JsonRpcMessage;
+  if (session) headers.set("mcp-session-id", session);
+  if (typeof result.result?.protocolVersion === "string") headers.set("mcp-protocol-version", result.result.protocolVersion);
+  try {
+    await (await post({ jsonrpc: "2.0", method: "notifications/initialized" })).body?.cancel();
+    return await answer(await post({ jsonrpc: "2.0", id: 2, method: call.method, params: call.params }), 2);
+  } finally {
+    // A session left open holds server memory until it times out; 405 means the server keeps none.
+    if (session)
+      await call.fetch(call.url, { method: "DELETE", headers }).then(
+        (response) => response.body?.cancel(),
+        () => {},
+      );
+  }
+}
+
+export class RpcHttpError extends Error {
+  override readonly name = "RpcHttpError";
+  constructor(
+    readonly status: number,
+    what: string,
+    body: string,
+  ) {
+    super(`${what}: the server answered HTTP ${status}${body ? `: ${body.replace(/\s+/g, " ").trim()}` : ""}`);
+  }
+}
