@@ -135,6 +135,16 @@ describe("code in the documentation is code CI runs", () => {
     expect(locate(edited)).toEqual([]);
   });
 
+  it("the README's CLI recipes (a workflow, a desktop config) are the files test/e2e/cli/recipes.test.ts runs", () => {
+    const readme = read("README.md");
+    const runner = read("test/e2e/cli/recipes.test.ts");
+    for (const file of ["examples/cli/github-actions.yml", "examples/cli/claude-desktop.json"]) {
+      const quoted = codeBlocks("README.md", readme).some((block) => block.code === read(file).trim());
+      expect(quoted, `${file} is not quoted verbatim in README.md`).toBe(true);
+      expect(runner.includes(path.basename(file)), `recipes.test.ts does not run ${file}`).toBe(true);
+    }
+  });
+
   it("the README's first section has the two commands", () => {
     const first = read("README.md").split(/^## /m)[0];
     expect(first).toContain("npm ci && npm run demo");
