@@ -51,14 +51,18 @@ export async function proxy(args: string[], output: Output): Promise<number> {
   const authFetch = requireCredentials(values, output).create(fetch);
 
   const server = createServer((request, response) => {
-    forward(request, response).catch((error: unknown) => {
+    // The caller hanging up (an SSE stream closed) cancels the upstream request; that is no error.
+    const hangUp = new AbortController();
+    response.once("close", () => hangUp.abort());
+    forward(request, response, hangUp.signal).catch((error: unknown) => {
+      if (hangUp.signal.aborted) return;
       output.warn(`${request.method} ${request.url}: ${describe(error)}`);
       if (!response.headersSent) response.writeHead(502, { "content-type": "text/plain" });
       response.end(`mcp-client-credentials proxy: ${describe(error)}\n`);
     });
   });
 
-  async function forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function forward(request: IncomingMessage, response: ServerResponse, signal: AbortSignal): Promise<void> {
     const started = Date.now();
     if (!open && !isLoopbackRequest(request)) {
       response.writeHead(403, { "content-type": "text/plain" }).end("mcp-client-credentials proxy: only loopback Host and Origin are served\n");
@@ -73,9 +77,8 @@ export async function proxy(args: string[], output: Output): Promise<number> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = chunks.length ? Buffer.concat(chunks) : undefined;
-    const aborted = new AbortController();
-    response.once("close", () => aborted.abort());
-    const upstream = await authFetch(target, { method: request.method, headers, body, redirect: "manual", signal: aborted.signal });
+    // Redirects are followed by the middleware, hop by hop, with the token only where it belongs.
+    const upstream = await authFetch(target, { method: request.method, headers, body, signal });
     const back: Record<string, string | string[]> = {};
     upstream.headers.forEach((value, name) => {
       if (!DROPPED_BACK.has(name)) back[name] = value;
