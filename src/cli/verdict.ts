@@ -54,7 +54,7 @@ const FIXES: Record<string, string> = {
 };
 
 /** Judges a finished (or broken) discovery report, for the configured credential if there is one. */
-export function verdict(report: DiscoveryReport, credentials?: Pick<Credentials, "kind" | "key" | "authMethod">): Verdict {
+export function verdict(report: DiscoveryReport, credentials?: Pick<Credentials, "kind" | "key" | "authMethod" | "clientId">): Verdict {
   const warnings: string[] = [];
   const status = report.probe.status;
   if (report.failure) {
@@ -104,6 +104,9 @@ export function verdict(report: DiscoveryReport, credentials?: Pick<Credentials,
   }
 
   if (credentials.kind === "workload") {
+    if (!credentials.clientId) {
+      warnings.push("No client id (MCP_CLIENT_ID): the grant goes without client_id, which some authorization servers (oidc-provider, Keycloak) refuse.");
+    }
     if (grants && !jwtBearerListed) warnings.push(`grant_types_supported does not list the jwt-bearer grant (${grants.join(", ")}); it will be tried once.`);
     return withWarnings({ ok: true, summary: "Your platform token will be sent as a jwt-bearer grant (RFC 7523 §2.1).", method: "jwt-bearer grant" }, warnings);
   }

@@ -9,6 +9,8 @@
 //    fresh temp project, then: a CommonJS smoke test (require + a full token flow against the
 //    loopback server, client_secret_basic and private_key_jwt), an ESM one (import), both subpaths
 //    (`/msw` with require and import), and tsc over .cts/.mts consumers (node16 resolution).
+// 4. The bin through `npx` in that project, offline (cli.mjs): --help, --version, token, fetch,
+//    the stdio bridge (with the MCP SDK, installed there as the optional peer), and without it.
 // Prints `ok - …` lines and finally `N passed, N failed`; exits non-zero on any failure.
 // KEEP_TMP=1 keeps the temp project.
 import { execFile } from "node:child_process";
@@ -20,6 +22,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startServer } from "../runtimes/server.mjs";
+import { cliChecks } from "./cli.mjs";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -104,7 +107,8 @@ try {
   await check("the ESM library has no node: imports and no require()", async () => {
     const dist = path.join(ROOT, "dist");
     const offenders = [];
-    const files = (await readdir(dist, { recursive: true })).filter((file) => file.endsWith(".js"));
+    // The bin (dist/cli/) is Node-only; cli.mjs checks that it is the only Node code.
+    const files = (await readdir(dist, { recursive: true })).filter((file) => file.endsWith(".js") && !file.startsWith(`cli${path.sep}`));
     for (const file of files) {
       const text = await readFile(path.join(dist, file), "utf8");
       if (/from\s*["']node:|import\(\s*["']node:|\brequire\(/.test(text)) offenders.push(file);
@@ -115,13 +119,16 @@ try {
   });
 
   const project = path.join(tmp, "consumer");
-  await check("npm install <tarball> (+ msw, the optional peer) into a fresh project", async () => {
+  await check("npm install <tarball> (+ msw and the MCP SDK, the optional peers) into a fresh project", async () => {
     if (!tarball) throw new Error("no tarball (npm pack failed)");
     const { mkdir } = await import("node:fs/promises");
     await mkdir(project, { recursive: true });
     await writeFile(path.join(project, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true }, null, 2));
     const msw = pkg.devDependencies?.msw ?? pkg.peerDependencies?.msw ?? "2";
-    await sh("npm", ["install", tarball, `msw@${msw}`, "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], { cwd: project });
+    const sdk = pkg.devDependencies?.["@modelcontextprotocol/sdk"] ?? pkg.peerDependencies?.["@modelcontextprotocol/sdk"] ?? "1";
+    await sh("npm", ["install", tarball, `msw@${msw}`, `@modelcontextprotocol/sdk@${sdk}`, "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], {
+      cwd: project,
+    });
     const installed = JSON.parse(await readFile(path.join(project, "node_modules", pkg.name, "package.json"), "utf8"));
     if (installed.version !== pkg.version) throw new Error(`installed ${installed.version}, packed ${pkg.version}`);
   });
@@ -339,6 +346,8 @@ try {
     const ignored = output.split("\n").filter((line) => line.startsWith("node_modules/msw/")).length;
     return ignored ? `(${ignored} errors inside msw's own declarations ignored)` : "";
   });
+
+  await cliChecks({ root: ROOT, pkg, tmp, tarball, project, check, sh });
 } finally {
   await server.close();
   if (!process.env.KEEP_TMP) await rm(tmp, { recursive: true, force: true });
