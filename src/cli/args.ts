@@ -68,6 +68,10 @@ function usageFromParser(command: string, error: unknown, options: OptionSpecs):
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
     const takesValue = /argument missing/.test(message);
+    if (/argument is ambiguous/.test(message)) {
+      const form = flag.startsWith("--") ? `${flag}=-…` : `${flag}-…`;
+      return new UsageError(`${command}: ${flag} needs a value; for a value that starts with "-", write ${form} ${help}`);
+    }
     // The parser quotes the value it refused; a value may be a secret, so only the flag is named.
     return new UsageError(
       takesValue ? `${command}: ${flag} needs a value, e.g. ${flag} ${example(flag)} ${help}` : `${command}: ${flag} takes no value ${help}`,

@@ -46,6 +46,8 @@ export function readCredentials(values: Values, output: Output): Credentials | u
   if (given.length > 1) {
     throw new UsageError(`more than one credential: ${given.join(", ")}; keep one (unset the others, e.g. ${envNames(given)})`);
   }
+  const asClientAssertion = values["client-assertion"] === true;
+  if (!assertion && asClientAssertion) throw new UsageError("--client-assertion needs a platform token: --assertion-file, --github-oidc or MCP_ASSERTION");
   if (!given.length) return undefined;
 
   const authMethod = stringValue(values, "auth-method") as ClientAuthMethod | undefined;
@@ -53,8 +55,6 @@ export function readCredentials(values: Values, output: Output): Credentials | u
     throw new UsageError(`--auth-method must be one of ${AUTH_METHODS.join(", ")}`);
   }
   const common = commonOptions(values, output);
-  const asClientAssertion = values["client-assertion"] === true;
-  if (!assertion && asClientAssertion) throw new UsageError("--client-assertion needs a platform token: --assertion-file, --github-oidc or MCP_ASSERTION");
   if ((secret || key || asClientAssertion) && !clientId) {
     throw new UsageError("a client secret, a private key or --client-assertion needs a client id: set MCP_CLIENT_ID or --client-id");
   }

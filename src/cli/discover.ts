@@ -141,15 +141,15 @@ export async function walk(
   attempts = server.tried;
   let metadata: AuthorizationServerMetadata & { token_endpoint: string };
   try {
-    metadata = await discoverAuthorizationServer(http, issuer, (event) => {
-      emit(event);
-      if (event.type === "discovery" && event.ok) server.used = event.url;
-    });
+    metadata = await discoverAuthorizationServer(http, issuer, emit);
   } catch (error) {
-    if (server.used && attempts.at(-1)?.ok) [attempts.at(-1)!.ok, attempts.at(-1)!.refused, server.used] = [false, describe(error), undefined];
+    // The library moves past a refused document to the next URL: every 200 of a failed walk was refused.
+    const reason = error instanceof ClientCredentialsError ? error.message.replace(/^\[\w+\] /, "") : describe(error);
+    for (const attempt of attempts) if (attempt.ok) [attempt.ok, attempt.refused] = [false, reason];
     return finish(problemOf(error));
   }
   Object.assign(server, {
+    used: [...attempts].reverse().find((attempt) => attempt.ok)?.url,
     tokenEndpoint: metadata.token_endpoint,
     authMethods: metadata.token_endpoint_auth_methods_supported,
     signingAlgs: metadata.token_endpoint_auth_signing_alg_values_supported,

@@ -17,7 +17,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const output = createOutput(io);
   const [name, ...args] = argv;
   if (name === undefined || name === "-h" || name === "--help" || name === "help") {
-    const topic = name === "help" && args[0] && HELP[args[0]] ? args[0] : "main";
+    const topic = name === "help" && args[0] !== undefined ? args[0] : "main";
+    if (!HELP[topic]) {
+      output.info(`${output.paint("red", "error:")} no help for ${JSON.stringify(topic)}; the commands are ${Object.keys(COMMANDS).join(", ")}`);
+      return 2;
+    }
     io.stdout.write(`${HELP[topic]}\n`);
     return name === undefined ? 2 : 0;
   }

@@ -147,8 +147,10 @@ export function verdict(report: DiscoveryReport, credentials?: Pick<Credentials,
     if (!fit) {
       return {
         ok: false,
-        summary: `The authorization server accepts assertions signed with ${usableAlgs.join(", ")}; your key signs ${keyAlgs.join(", ")}.`,
-        fix: `Register a key of a type the server accepts (for ES256, an EC P-256 key).`,
+        summary: `The authorization server accepts assertions signed with ${algs!.join(", ") || "nothing"}; your key signs ${keyAlgs.join(", ")}.`,
+        fix: usableAlgs.length
+          ? `Register a key of a type the server accepts (${usableAlgs.join(", ")}; for ES256, an EC P-256 key).`
+          : "No key can sign what it accepts here (WebCrypto signs RS*, PS*, ES* and EdDSA): use a client secret (MCP_CLIENT_SECRET), or ask for a registration with one of those algorithms.",
       };
     }
     return withWarnings(
