@@ -101,10 +101,8 @@ export async function proxy(args: string[], output: Output): Promise<number> {
   const bound = server.address() as AddressInfo;
   const shownHost = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
   const local = new URL(`${remote.pathname}${remote.search}`, `http://${shownHost}:${bound.port}`);
-  output.io.stdout.write(`${local.href}\n`);
-  output.info(output.paint("dim", `forwarding ${local.origin} → ${remote.origin} (Ctrl-C stops)`));
-
-  return new Promise<number>((resolve) => {
+  // Handlers first: a supervisor may stop the proxy the moment it reads the URL.
+  const stopped = new Promise<number>((resolve) => {
     const stop = (code: number) => {
       server.close(() => resolve(code));
       server.closeAllConnections();
@@ -112,6 +110,9 @@ export async function proxy(args: string[], output: Output): Promise<number> {
     process.once("SIGINT", () => stop(130));
     process.once("SIGTERM", () => stop(143));
   });
+  output.io.stdout.write(`${local.href}\n`);
+  output.info(output.paint("dim", `forwarding ${local.origin} → ${remote.origin} (Ctrl-C stops)`));
+  return stopped;
 }
 
 /** Host names this loopback proxy, and Origin (when a browser sends one) is a loopback page. */

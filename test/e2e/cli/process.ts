@@ -64,7 +64,7 @@ export function start(args: string[], options: CliOptions = {}): Promise<{ child
 
 /** Stops a started command and waits for its exit code. */
 export function stop(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
     child.once("exit", (code) => resolve(code));
     child.kill(signal);

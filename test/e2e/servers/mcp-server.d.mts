@@ -17,6 +17,8 @@ export interface McpServerOptions {
   requiredScopes?: string[];
   host?: string;
   port?: number;
+  /** Opt-in: the `notify` tool ({ text }), which sends a log message and progress (when asked) on its request's stream, and a log message on the session's standalone GET stream. */
+  notifications?: boolean;
 }
 
 export interface ProtectedMcpServer {

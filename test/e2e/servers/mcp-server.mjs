@@ -21,9 +21,13 @@ import { closer, listen } from "./listen.mjs";
 
 export const SCOPE = "mcp:tools";
 
-/** The tools every session gets: echo, add, whoami (reads the verified token's claims). */
-function createMcpServer() {
-  const server = new McpServer({ name: "e2e-protected-mcp-server", version: "1.0.0" });
+/**
+ * The tools every session gets: echo, add, whoami (reads the verified token's claims). With
+ * `notifications`, also `notify` (and the logging capability it needs); opt-in because the
+ * framework suites assert the exact tool list.
+ */
+function createMcpServer({ notifications = false } = {}) {
+  const server = new McpServer({ name: "e2e-protected-mcp-server", version: "1.0.0" }, notifications ? { capabilities: { logging: {} } } : undefined);
   server.registerTool("echo", { description: "Echoes the text back", inputSchema: { text: z.string() } }, async ({ text }) => ({
     content: [{ type: "text", text }],
   }));
@@ -36,6 +40,24 @@ function createMcpServer() {
     const who = { clientId: auth?.clientId, scopes: auth?.scopes, resource: auth?.resource?.href, expiresAt: auth?.expiresAt };
     return { content: [{ type: "text", text: JSON.stringify(who) }], structuredContent: who };
   });
+  if (notifications) {
+    server.registerTool(
+      "notify",
+      {
+        description: "Sends notifications, then answers: a log message and progress on this request's stream, a log message on the session's own stream",
+        inputSchema: { text: z.string() },
+      },
+      async ({ text }, extra) => {
+        await extra.sendNotification({ method: "notifications/message", params: { level: "info", logger: "notify", data: `request: ${text}` } });
+        const progressToken = extra._meta?.progressToken;
+        if (progressToken !== undefined)
+          await extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: 1, total: 1, message: text } });
+        // Not tied to the request: it travels on the standalone GET stream, and is dropped when the client holds none open.
+        await server.sendLoggingMessage({ level: "info", logger: "notify", data: `standalone: ${text}` });
+        return { content: [{ type: "text", text }] };
+      },
+    );
+  }
   return server;
 }
 
@@ -47,6 +69,7 @@ function createMcpServer() {
  * @param {string[]} [options.requiredScopes] default [SCOPE]
  * @param {string} [options.host] default "127.0.0.1"
  * @param {number} [options.port] default 0
+ * @param {boolean} [options.notifications] opt-in: the `notify` tool, which makes the server send notifications
  */
 export async function start(options) {
   const host = options.host ?? "127.0.0.1";
@@ -111,7 +134,7 @@ export async function start(options) {
       transport.onclose = () => {
         if (transport.sessionId) sessions.delete(transport.sessionId);
       };
-      await createMcpServer().connect(transport);
+      await createMcpServer({ notifications: options.notifications }).connect(transport);
     }
     await transport.handleRequest(req, res, req.body);
   });
