@@ -22,7 +22,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       output.info(`${output.paint("red", "error:")} no help for ${JSON.stringify(topic)}; the commands are ${Object.keys(COMMANDS).join(", ")}`);
       return 2;
     }
-    io.stdout.write(`${HELP[topic]}\n`);
+    // Usage shown for a mistake goes where errors go, so `$(…)` captures nothing.
+    (name === undefined ? io.stderr : io.stdout).write(`${HELP[topic]}\n`);
     return name === undefined ? 2 : 0;
   }
   if (name === "--version" || name === "-V") {

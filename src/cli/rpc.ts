@@ -98,24 +98,22 @@ export async function callOnce(call: RpcCall): Promise<JsonRpcMessage> {
     method: "initialize",
     params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: "mcp-client-credentials", version: VERSION } },
   };
-  if (call.method === "initialize") return answer(await post({ ...initialize, params: call.params ?? initialize.params }), 1);
-
-  const initialized = await post(initialize);
+  const alone = call.method === "initialize";
+  const initialized = await post(alone ? { ...initialize, params: call.params ?? initialize.params } : initialize);
   const session = initialized.headers.get("mcp-session-id");
-  const result = (await answer(initialized, 1)) as { result?: { protocolVersion?: unknown }; error?: unknown };
-  if (result.error) return result as JsonRpcMessage;
   if (session) headers.set("mcp-session-id", session);
-  if (typeof result.result?.protocolVersion === "string") headers.set("mcp-protocol-version", result.result.protocolVersion);
   try {
+    const result = (await answer(initialized, 1)) as { result?: { protocolVersion?: unknown }; error?: unknown };
+    if (alone || result.error) return result as JsonRpcMessage;
+    if (typeof result.result?.protocolVersion === "string") headers.set("mcp-protocol-version", result.result.protocolVersion);
     await (await post({ jsonrpc: "2.0", method: "notifications/initialized" })).body?.cancel();
     return await answer(await post({ jsonrpc: "2.0", id: 2, method: call.method, params: call.params }), 2);
   } finally {
     // A session left open holds server memory until it times out; 405 means the server keeps none.
-    if (session)
-      await call.fetch(call.url, { method: "DELETE", headers }).then(
-        (response) => response.body?.cancel(),
-        () => {},
-      );
+    if (session) {
+      const closed = await call.fetch(call.url, { method: "DELETE", headers }).catch(() => undefined);
+      await closed?.body?.cancel();
+    }
   }
 }
 

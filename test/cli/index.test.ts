@@ -32,8 +32,8 @@ async function cli(argv: string[], env: Io["env"] = {}) {
 }
 
 describe("run: help and dispatch", () => {
-  it("prints the main help on stdout and exits 2 without a command", async () => {
-    expect(await cli([])).toEqual({ code: 2, stdout: `${HELP.main}\n`, stderr: "" });
+  it("prints the main help on stderr (so `$(…)` captures nothing) and exits 2 without a command", async () => {
+    expect(await cli([])).toEqual({ code: 2, stdout: "", stderr: `${HELP.main}\n` });
   });
 
   it("prints the main help and exits 0 for --help, -h and help", async () => {

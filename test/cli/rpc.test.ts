@@ -147,13 +147,14 @@ describe("callOnce", () => {
     expect(call.headers).toMatchObject({ "content-type": "application/json", accept: "application/json, text/event-stream" });
   });
 
-  it("sends initialize alone, with the caller's params", async () => {
+  it("sends initialize alone, with the caller's params, and closes the session it opened", async () => {
     const { seen, fetcher } = server({ initialize: (message) => initialized(message) });
     const params = { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "me", version: "2" } };
     const result = await callOnce({ url: URL_, method: "initialize", params, headers: new Headers(), fetch: fetcher });
     expect(result.result).toMatchObject({ protocolVersion: "2025-06-18" });
-    expect(seen).toHaveLength(1);
+    expect(seen.map((request) => request.rpc ?? request.method)).toEqual(["initialize", "DELETE"]);
     expect(seen[0]!.body?.params).toEqual(params);
+    expect(seen[1]!.headers["mcp-session-id"]).toBeDefined();
   });
 
   it("sends no DELETE and no session header when the server hands out no session", async () => {
@@ -185,11 +186,12 @@ describe("callOnce", () => {
     expect(seen).toHaveLength(1);
   });
 
-  it("returns an initialize error as is, sending nothing more", async () => {
+  it("returns an initialize error as is, sending nothing more than the DELETE of its session", async () => {
     const refusal = { jsonrpc: "2.0", id: 1, error: { code: -32602, message: "Unsupported protocol version" } };
     const { seen, fetcher } = server({ initialize: () => Response.json(refusal, { headers: { "mcp-session-id": "s" } }) });
     expect(await callOnce({ url: URL_, method: "ping", headers: new Headers(), fetch: fetcher })).toEqual(refusal);
-    expect(seen).toHaveLength(1);
+    // Nothing but closing the session the server handed out anyway.
+    expect(seen.map((request) => request.rpc ?? request.method)).toEqual(["initialize", "DELETE"]);
   });
 
   it("throws when the response stream ends without the answer", async () => {
