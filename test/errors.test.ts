@@ -41,6 +41,8 @@ function thrownCodes(): Map<string, string> {
   const found = new Map<string, string>();
   const argument = /,\s*"([a-z_]+)"\s*(?=[,)])/g;
   for (const file of sources(join(root, "src"))) {
+    // The CLI's discover verdicts have codes of their own (`unreachable`), never thrown.
+    if (file.includes(join("src", "cli"))) continue;
     const text = readFileSync(file, "utf8");
     const codes = [
       // `code: "x"`, `code = "x"`, `const code = cond ? "x" : "y"`, `const invalid = "x"`

@@ -1,7 +1,7 @@
-import { discoverAuthorizationServer } from "../discovery/authorization-server.js";
+import { authorizationServerMetadataUrls, discoverAuthorizationServer } from "../discovery/authorization-server.js";
 import { bearerChallenge, parseWwwAuthenticate } from "../discovery/challenge.js";
 import { firstDocument } from "../discovery/documents.js";
-import { MAX_CHALLENGE_URLS, resourceMetadataUrls, validateResourceMetadata } from "../discovery/resource-metadata.js";
+import { metadataCandidates, validateResourceMetadata } from "../discovery/resource-metadata.js";
 import { ClientCredentialsError } from "../errors.js";
 import { createHttp, describe } from "../http.js";
 import { DEFAULTS } from "../options.js";
@@ -97,7 +97,8 @@ export async function walk(
 
   let attempts: Attempt[] = report.resourceMetadata.tried;
   const emit = (event: ClientCredentialsEvent) => {
-    if (event.type === "discovery") attempts.push({ url: event.url, status: event.status, ok: event.ok });
+    if (event.type !== "discovery") return;
+    attempts.push({ url: event.url, status: event.status, ok: event.ok, refused: event.status === 200 && !event.ok ? "not a JSON document" : undefined });
   };
   const http = createHttp({
     fetch: fetcher,
@@ -110,13 +111,13 @@ export async function walk(
   /** Marks the attempt for `url` as refused (its document was fetched, then rejected). */
   const refuse = (error: unknown) => {
     const last = attempts.at(-1);
-    if (last) [last.ok, last.refused] = [false, error instanceof ClientCredentialsError ? error.message : describe(error)];
+    if (last) [last.ok, last.refused] = [false, reasonOf(error)];
     throw error;
   };
 
   let resource: Awaited<ReturnType<typeof validateResourceMetadata>>;
+  const candidates = metadataCandidates(url, challenge?.resourceMetadata ?? []);
   try {
-    const candidates = resourceMetadataUrls(url, (challenge?.resourceMetadata ?? []).slice(0, MAX_CHALLENGE_URLS));
     resource = await firstDocument(
       http,
       candidates,
@@ -126,6 +127,7 @@ export async function walk(
       (tried) => new ClientCredentialsError("discovery", `no protected resource metadata (tried ${tried})`, { code: "resource_metadata_not_found" }),
     );
   } catch (error) {
+    listFailure(attempts, candidates, error);
     return finish(problemOf(error));
   }
   Object.assign(report.resourceMetadata, {
@@ -144,8 +146,8 @@ export async function walk(
     metadata = await discoverAuthorizationServer(http, issuer, emit);
   } catch (error) {
     // The library moves past a refused document to the next URL: every 200 of a failed walk was refused.
-    const reason = error instanceof ClientCredentialsError ? error.message.replace(/^\[\w+\] /, "") : describe(error);
-    for (const attempt of attempts) if (attempt.ok) [attempt.ok, attempt.refused] = [false, reason];
+    for (const attempt of attempts) if (attempt.ok) [attempt.ok, attempt.refused] = [false, reasonOf(error)];
+    listFailure(attempts, authorizationServerMetadataUrls(new URL(issuer)), error);
     return finish(problemOf(error));
   }
   Object.assign(server, {
@@ -156,6 +158,19 @@ export async function walk(
     grantTypes: metadata.grant_types_supported,
   });
   return finish();
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof ClientCredentialsError ? error.message.replace(/^\[\w+\] /, "") : describe(error);
+}
+
+/** A candidate that failed before its document could be read (a redirect, a timeout, an oversized body) emits no event: list it, in its place. */
+function listFailure(attempts: Attempt[], candidates: string[], error: unknown): void {
+  const url = error instanceof ClientCredentialsError ? error.url : undefined;
+  const at = url === undefined ? -1 : candidates.indexOf(url);
+  if (at < 0 || attempts.some((attempt) => attempt.url === url)) return;
+  const later = attempts.findIndex((attempt) => candidates.indexOf(attempt.url) > at);
+  attempts.splice(later < 0 ? attempts.length : later, 0, { url: url!, status: (error as ClientCredentialsError).status, ok: false, refused: reasonOf(error) });
 }
 
 function problemOf(error: unknown): Problem {

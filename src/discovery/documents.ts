@@ -23,8 +23,8 @@ export async function firstDocument<T>(
       const url = http.secureUrl(candidate, "discovery", "metadata URL");
       const { status, text, retryAfter } = await http.get(url, "discovery");
       const shown = withoutQuery(url.href);
-      emit({ type: "discovery", kind, url: shown, status, ok: status === 200 });
       const json = status === 200 ? parseJson(text) : undefined;
+      emit({ type: "discovery", kind, url: shown, status, ok: json !== undefined });
       if (json !== undefined) return await accept(json, url);
       tried.push(`${shown} → ${status === 200 ? "200 (not JSON)" : status}`);
       // A server that is down or busy is not a server without the document: say which.

@@ -57,6 +57,14 @@ function namesLoopback(value: string): boolean {
   }
 }
 
+/** The metadata URLs to try for a request, in order: a few of the challenge's (none on loopback for a remote server), then the well-known ones. */
+export function metadataCandidates(requestUrl: URL, challengeUrls: readonly string[]): string[] {
+  return resourceMetadataUrls(
+    requestUrl,
+    challengeUrls.slice(0, MAX_CHALLENGE_URLS).filter((named) => isLoopback(requestUrl) || !namesLoopback(named)),
+  );
+}
+
 export function discoverResource(
   http: Http,
   requestUrl: URL,
@@ -65,10 +73,7 @@ export function discoverResource(
 ): Promise<DiscoveredResource> {
   return firstDocument(
     http,
-    resourceMetadataUrls(
-      requestUrl,
-      challengeUrls.slice(0, MAX_CHALLENGE_URLS).filter((named) => isLoopback(requestUrl) || !namesLoopback(named)),
-    ),
+    metadataCandidates(requestUrl, challengeUrls),
     "resource-metadata",
     emit,
     (json, url) => validateResourceMetadata(json, url, requestUrl, http),
