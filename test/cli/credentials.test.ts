@@ -20,8 +20,11 @@ beforeAll(async () => {
 });
 afterEach(() => vi.unstubAllEnvs());
 
+/** An environment as the CLI sees it. */
+type Env = Record<string, string | undefined>;
+
 /** An Output whose streams are strings, with `env` as the whole environment. */
-function capture(env: Record<string, string | undefined> = {}) {
+function capture(env: Env = {}) {
   const text = { stdout: "", stderr: "" };
   const output = createOutput({
     stdout: { write: (chunk: string) => (text.stdout += chunk) },
@@ -31,15 +34,12 @@ function capture(env: Record<string, string | undefined> = {}) {
   return { output, text };
 }
 
-function read(
-  values: Values,
-  env: Record<string, string | undefined> = {},
-): { credentials: Credentials | undefined; output: Output; text: { stderr: string } } {
+function read(values: Values, env: Env = {}): { credentials: Credentials | undefined; output: Output; text: { stderr: string } } {
   const { output, text } = capture(env);
   return { credentials: readCredentials(values, output), output, text };
 }
 
-function usage(values: Values, env: Record<string, string | undefined> = {}): string {
+function usage(values: Values, env: Env = {}): string {
   try {
     read(values, env);
   } catch (error) {
@@ -147,9 +147,8 @@ describe("readCredentials: private key", () => {
   });
 
   it("names an unreadable key file and its error, never its contents", () => {
-    expect(usage({ "private-key-file": join(dir, "missing.pem") }, { MCP_CLIENT_ID: "x" })).toBe(
-      `the private key file ${join(dir, "missing.pem")} could not be read (ENOENT)`,
-    );
+    const missing = join(dir, "missing.pem");
+    expect(usage({ "private-key-file": missing }, { MCP_CLIENT_ID: "x" })).toBe(`the private key file ${missing} could not be read (ENOENT)`);
     expect(usage({}, { MCP_CLIENT_ID: "x", MCP_PRIVATE_KEY_FILE: dir })).toContain(`the private key file ${dir} could not be read (EISDIR)`);
   });
 
@@ -262,45 +261,29 @@ describe("describeEvent", () => {
   // Events carry no secrets by type; a token smuggled onto one (by a future change) must not print.
   const TOKEN = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
   const smuggle = { accessToken: TOKEN, clientSecret: TOKEN, assertion: TOKEN, token: TOKEN };
+  // The URLs the rows share: the MCP server, its resource metadata, the authorization server and its token endpoint.
+  const [MCP, PRM, AS, ENDPOINT] = ["https://m.example/mcp", "https://m.example/prm", "https://a.example", "https://a.example/token"];
   const cases: [ClientCredentialsEvent, string][] = [
+    [{ type: "challenge", url: MCP, status: 401, resourceMetadata: [PRM], scope: "a b" }, `· 401 from ${MCP}, resource_metadata ${PRM}, scope "a b"`],
+    [{ type: "challenge", url: MCP, status: 401, resourceMetadata: [] }, `· 401 from ${MCP}`],
+    [{ type: "discovery", kind: "resource-metadata", url: PRM, status: 200, ok: true }, `· resource-metadata ${PRM} → 200`],
+    [{ type: "discovery", kind: "authorization-server-metadata", url: `${AS}/x`, ok: false }, `· authorization-server-metadata ${AS}/x → no answer`],
+    [{ type: "discovered", issuer: AS, tokenEndpoint: ENDPOINT, authMethod: "private_key_jwt" }, `· issuer ${AS}, token endpoint ${ENDPOINT}, private_key_jwt`],
     [
-      { type: "challenge", url: "https://m.example/mcp", status: 401, resourceMetadata: ["https://m.example/prm"], scope: "a b" },
-      '· 401 from https://m.example/mcp, resource_metadata https://m.example/prm, scope "a b"',
+      { type: "token-request", tokenEndpoint: ENDPOINT, grantType: "client_credentials", authMethod: "client_secret_basic", scope: "s" },
+      `· token request to ${ENDPOINT} (client_credentials, client_secret_basic, scope "s")`,
     ],
-    [{ type: "challenge", url: "https://m.example/mcp", status: 401, resourceMetadata: [] }, "· 401 from https://m.example/mcp"],
-    [{ type: "discovery", kind: "resource-metadata", url: "https://m.example/prm", status: 200, ok: true }, "· resource-metadata https://m.example/prm → 200"],
+    [{ type: "token-request", tokenEndpoint: ENDPOINT, grantType: JWT_BEARER, authMethod: "none" }, `· token request to ${ENDPOINT} (jwt-bearer, none)`],
     [
-      { type: "discovery", kind: "authorization-server-metadata", url: "https://a.example/x", ok: false },
-      "· authorization-server-metadata https://a.example/x → no answer",
-    ],
-    [
-      { type: "discovered", issuer: "https://a.example", tokenEndpoint: "https://a.example/token", authMethod: "private_key_jwt" },
-      "· issuer https://a.example, token endpoint https://a.example/token, private_key_jwt",
-    ],
-    [
-      { type: "token-request", tokenEndpoint: "https://a.example/token", grantType: "client_credentials", authMethod: "client_secret_basic", scope: "s" },
-      '· token request to https://a.example/token (client_credentials, client_secret_basic, scope "s")',
-    ],
-    [
-      { type: "token-request", tokenEndpoint: "https://a.example/token", grantType: JWT_BEARER, authMethod: "none" },
-      "· token request to https://a.example/token (jwt-bearer, none)",
-    ],
-    [
-      { type: "token-response", tokenEndpoint: "https://a.example/token", status: 200, ok: true, expiresAt: Date.UTC(2030, 0, 2, 3, 4, 5) },
+      { type: "token-response", tokenEndpoint: ENDPOINT, status: 200, ok: true, expiresAt: Date.UTC(2030, 0, 2, 3, 4, 5) },
       "· token response 200, expires 2030-01-02T03:04:05.000Z",
     ],
-    [
-      { type: "token-response", tokenEndpoint: "https://a.example/token", status: 400, ok: false, error: "invalid_client" },
-      "· token response 400 invalid_client",
-    ],
-    [
-      { type: "cache-hit", issuer: "https://a.example", resource: "https://m.example/mcp", expiresAt: 0, tier: "memory" },
-      "· cache-hit for https://m.example/mcp",
-    ],
-    [{ type: "cache-miss", issuer: "https://a.example", reason: "empty" }, "· cache-miss for https://a.example"],
-    [{ type: "http-retry", url: "https://a.example/token", attempt: 2, status: 503 }, "· retry 2 of https://a.example/token after 503"],
-    [{ type: "http-retry", url: "https://a.example/token", attempt: 1 }, "· retry 1 of https://a.example/token"],
-    [{ type: "retry", url: "https://m.example/mcp", reason: "insufficient_scope" }, "· retrying https://m.example/mcp (insufficient_scope)"],
+    [{ type: "token-response", tokenEndpoint: ENDPOINT, status: 400, ok: false, error: "invalid_client" }, "· token response 400 invalid_client"],
+    [{ type: "cache-hit", issuer: AS, resource: MCP, expiresAt: 0, tier: "memory" }, `· cache-hit for ${MCP}`],
+    [{ type: "cache-miss", issuer: AS, reason: "empty" }, `· cache-miss for ${AS}`],
+    [{ type: "http-retry", url: ENDPOINT, attempt: 2, status: 503 }, `· retry 2 of ${ENDPOINT} after 503`],
+    [{ type: "http-retry", url: ENDPOINT, attempt: 1 }, `· retry 1 of ${ENDPOINT}`],
+    [{ type: "retry", url: MCP, reason: "insufficient_scope" }, `· retrying ${MCP} (insufficient_scope)`],
     [{ type: "error", phase: "token", message: "token request failed: invalid_client" }, "· token error: token request failed: invalid_client"],
   ];
 

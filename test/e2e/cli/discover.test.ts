@@ -1,74 +1,14 @@
 // `mcp-client-credentials discover` (the built bin, as a child process) against the real stack
 // (oidc-provider + the MCP SDK server) and against servers/broken-mcp.mjs broken one way at a
 // time: each case checks the exit code, the library's failure code, and that the verdict says
-// what to change. Hostile answers must end in a verdict, never in a stack trace.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { DiscoveryReport } from "../../../src/cli/discover.js";
+// what to change. Hostile answers, loopback/DNS parity and the attempt lists are in
+// discover-hostile.test.ts.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as broken from "../servers/broken-mcp.mjs";
-import { type Answer, AS_PATH, type BrokenServer, MCP_PATH, OIDC_PATH, PRM_PATH, PRM_ROOT_PATH, type Routes } from "../servers/broken-mcp.mjs";
+import { AS_PATH, MCP_PATH, OIDC_PATH, PRM_PATH, PRM_ROOT_PATH, type Routes } from "../servers/broken-mcp.mjs";
 import { generateClientKey, randomSecret } from "../servers/keys.mjs";
 import { type Stack, start as startStack } from "../servers/stack.mjs";
-import { baseEnv, type CliResult, cli } from "./process.js";
-
-/**
- * Records every host name the CLI resolves (a request that leaves loopback shows up here), and
- * resolves DNS_ALIAS to 127.0.0.1: a name that is not loopback to the CLI, served on loopback.
- */
-const GUARD = `const dns = require("node:dns"); const fs = require("node:fs"); const lookup = dns.lookup;
-dns.lookup = function (host, ...rest) {
-  fs.appendFileSync(process.env.DNS_LOG, host + "\\n");
-  return lookup.call(this, host === process.env.DNS_ALIAS ? "127.0.0.1" : host, ...rest);
-};`;
-const scratch = mkdtempSync(join(tmpdir(), "discover-"));
-const guard = join(scratch, "dns-guard.cjs");
-writeFileSync(guard, GUARD);
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-const STACK_TRACE = /^\s+at .+:\d+|TypeError|ReferenceError|SyntaxError|node:internal/m;
-
-interface Run extends CliResult {
-  report: DiscoveryReport;
-  /** Host names resolved during the run. */
-  lookups: string[];
-}
-
-/** The client secret and the lines of a private key's body, as they would leak. */
-function secretsIn(env: Record<string, string>): string[] {
-  const pemLines = (env.MCP_PRIVATE_KEY ?? "").split(/\n|\\n/).filter((line) => line.length > 16 && !line.startsWith("-----"));
-  return [env.MCP_CLIENT_SECRET, ...pemLines].filter((secret): secret is string => Boolean(secret));
-}
-
-/** Runs `discover`; retries while a rebuild has emptied dist/ for a moment. */
-async function run(args: string[], env: Record<string, string> = {}): Promise<CliResult & { lookups: string[] }> {
-  const log = join(scratch, `dns-${crypto.randomUUID()}.log`);
-  writeFileSync(log, "");
-  const environment = baseEnv({ TERM: "xterm-256color", NODE_OPTIONS: `--require ${guard}`, DNS_LOG: log, ...env });
-  for (let attempt = 1; ; attempt++) {
-    const result = await cli(["discover", ...args], { env: environment });
-    if (attempt < 10 && result.stderr.includes("Cannot find module")) {
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      continue;
-    }
-    // Checked first, and as a boolean: any later failure message may quote stdout or stderr.
-    const leaked = secretsIn(env).some((secret) => result.stdout.includes(secret) || result.stderr.includes(secret));
-    expect(leaked, "a secret on stdout or stderr").toBe(false);
-    expect(STACK_TRACE.test(result.stderr), "a stack trace on stderr").toBe(false);
-    return { ...result, lookups: readFileSync(log, "utf8").split("\n").filter(Boolean) };
-  }
-}
-
-async function discoverJson(url: string, env: Record<string, string> = {}): Promise<Run> {
-  const result = await run([url, "--json"], env);
-  const report = JSON.parse(result.stdout) as DiscoveryReport;
-  expect(Object.keys(report).at(-1), "verdict is the last key").toBe("verdict");
-  expect(result.code, result.stderr).toBe(report.verdict.ok ? 0 : 1);
-  return { ...result, report };
-}
-
-const statuses = (tried: { url: string; status?: number }[] | undefined) => (tried ?? []).map(({ url, status }) => [url, status]);
+import { asWith, changed, discoverJson, only401, prmWith, run, secretsIn, statuses, useServers } from "./discover-helpers.js";
 
 describe("discover against oidc-provider and the MCP SDK server", () => {
   let stack: Stack;
@@ -139,20 +79,7 @@ describe("discover against oidc-provider and the MCP SDK server", () => {
 });
 
 describe("discover against broken servers", () => {
-  const servers: BrokenServer[] = [];
-  const serve = async (routes: (origin: string) => Routes) => {
-    const server = await broken.start(routes);
-    servers.push(server);
-    return server;
-  };
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((server) => server.close()));
-  });
-  /** The good setup with some paths replaced, or removed (undefined). */
-  const changed = (change: (origin: string) => Record<string, Answer | undefined>) => (origin: string) => broken.standard(origin, change(origin));
-  const only401 = (header?: string) => () => ({ [MCP_PATH]: broken.answer(401, header ? { "www-authenticate": header } : {}) });
-  const asWith = (fields: Record<string, unknown>) => changed((o) => ({ [AS_PATH]: broken.serverMetadata(o, fields) }));
-  const prmWith = (fields: Record<string, unknown>) => changed((o) => ({ [PRM_PATH]: broken.resourceMetadata(o, fields) }));
+  const serve = useServers();
 
   interface Case {
     routes: (origin: string) => Routes;
@@ -227,34 +154,6 @@ describe("discover against broken servers", () => {
     expect(lookups, "host names resolved").toEqual([]);
   });
 
-  it("no metadata: both well-known URLs are listed with their 404, in JSON and in text", async () => {
-    const server = await serve(only401("Bearer"));
-    const expected = [`${server.origin}${PRM_PATH}`, `${server.origin}${PRM_ROOT_PATH}`];
-    const { report } = await discoverJson(server.url);
-    expect(statuses(report.resourceMetadata.tried)).toEqual(expected.map((url) => [url, 404]));
-    expect(report.authorizationServer).toBeUndefined();
-    const text = await run([server.url]);
-    expect(text.code).toBe(1);
-    for (const url of expected) expect(text.stdout).toContain(`✗ ${url} → 404`);
-    expect(text.stdout).toMatch(/\nVerdict\n {2}✗ Discovery stopped: no protected resource metadata/);
-    expect(text.stdout).toContain(`Fix: ${report.verdict.fix}`);
-    expect(text.stdout.includes("\x1b")).toBe(false);
-  });
-
-  it("a mismatched resource: the refused document is marked with why", async () => {
-    const server = await serve((o) => prmWith({ resource: `${o}/other` })(o));
-    const { report } = await discoverJson(server.url);
-    expect(report.resourceMetadata.tried[0]).toMatchObject({
-      url: `${server.origin}${PRM_PATH}`,
-      status: 200,
-      ok: false,
-      refused: expect.stringMatching(/does not cover/),
-    });
-    expect(report.resourceMetadata.used).toBeUndefined();
-    const text = await run([server.url]);
-    expect(text.stdout).toMatch(/✗ \S+oauth-protected-resource\/mcp → 200 {2}refused: .*does not cover/);
-  });
-
   it("a key that cannot sign what the server accepts (private_key_jwt with HS256 only, an EC key configured)", async () => {
     const key = await generateClientKey("ES256");
     const server = await serve(
@@ -322,108 +221,5 @@ describe("discover against broken servers", () => {
     const text = await run([url]);
     expect(text.stdout).toMatch(/POST without a token → no answer \(.*ECONNREFUSED/);
     expect(text.stdout).toContain("Fix: Check the URL");
-  });
-
-  it("an authorization server on plain http off loopback is refused before any request leaves loopback", async () => {
-    const server = await serve(prmWith({ authorization_servers: ["http://auth.example.com"] }));
-    const { code, report, lookups } = await discoverJson(server.url);
-    expect(code).toBe(1);
-    expect(report.failure?.code).toBe("insecure_url");
-    expect(report.verdict.fix).toMatch(/https/);
-    expect(report.authorizationServer).toBeUndefined();
-    expect(lookups).toEqual([]);
-  });
-
-  it("the DNS guard sees lookups (so an empty list above means none was made)", async () => {
-    const server = await serve(broken.standard);
-    const { report, lookups } = await discoverJson(server.url.replace("127.0.0.1", "localhost"));
-    expect(report.probe.status).toBe(401);
-    expect(lookups).toContain("localhost");
-  });
-
-  // Parity with the library (discoverResource): a remote server must not make us probe loopback.
-  it("a remote server's challenge naming a loopback metadata URL is not fetched, as the library does", async () => {
-    const server = await serve((o) =>
-      broken.standard(o, { [MCP_PATH]: broken.answer(401, { "www-authenticate": `Bearer resource_metadata="${o}/internal"` }) }),
-    );
-    const remote = server.url.replace("127.0.0.1", "mcp.test");
-    const { stdout, lookups } = await run([remote, "--json", "--allow-insecure-requests"], { DNS_ALIAS: "mcp.test" });
-    expect(lookups).toContain("mcp.test");
-    expect((JSON.parse(stdout) as DiscoveryReport).probe.status).toBe(401);
-    expect(server.count("/internal")).toBe(0);
-  });
-
-  describe("hostile answers end in a verdict, not a crash", () => {
-    const big = "x".repeat(2 * 1024 * 1024);
-    const document = (o: string) => JSON.stringify({ resource: `${o}${MCP_PATH}`, authorization_servers: [o], pad: big });
-    const hostile: Record<string, [(origin: string) => Routes, string]> = {
-      "a 100 KB WWW-Authenticate header": [only401(`Bearer realm="${"a".repeat(100_000)}"`), "unreachable"],
-      "resource metadata that is not JSON": [
-        changed(() => ({ [PRM_PATH]: broken.answer(200, { "content-type": "application/json" }, "<html>") })),
-        "resource_metadata_not_found",
-      ],
-      "resource metadata that is an array": [changed(() => ({ [PRM_PATH]: broken.json([1, 2]) })), "invalid_resource_metadata"],
-      "authorization server metadata that is an array": [changed(() => ({ [AS_PATH]: broken.json([]) })), "invalid_authorization_server_metadata"],
-      "2 MB of resource metadata, chunked": [
-        (o) => changed(() => ({ [PRM_PATH]: { ...broken.answer(200, {}, document(o)), stream: true } }))(o),
-        "response_too_large",
-      ],
-      "2 MB of authorization server metadata with its content-length": [
-        changed(() => ({ [AS_PATH]: broken.answer(200, { "content-type": "application/json" }, big) })),
-        "response_too_large",
-      ],
-    };
-    it.each(Object.entries(hostile))("%s", async (_, [routes, code]) => {
-      const server = await serve(routes);
-      const { code: exit, stderr, report } = await discoverJson(server.url);
-      expect([exit, stderr]).toEqual([1, ""]);
-      expect(report.failure?.code).toBe(code);
-      expect(report.verdict.fix).toBeTruthy();
-      expect(report.probe.wwwAuthenticate?.length ?? 0).toBeLessThanOrEqual(2000);
-    });
-
-    it("a challenge naming hundreds of metadata URLs: only the first four are fetched", async () => {
-      const many = Array.from({ length: 300 }, (_, i) => `resource_metadata="/rm/${i}"`).join(", ");
-      const server = await serve((o) => ({ [MCP_PATH]: broken.answer(401, { "www-authenticate": `Bearer ${many.replaceAll('"/rm', `"${o}/rm`)}` }) }));
-      const { report } = await discoverJson(server.url);
-      expect(report.failure?.code).toBe("resource_metadata_not_found");
-      expect(server.requests.filter((request) => request.path.startsWith("/rm/")).map((request) => request.path)).toEqual(["/rm/0", "/rm/1", "/rm/2", "/rm/3"]);
-    });
-  });
-
-  it("a refused authorization server document is marked with why, and not used", async () => {
-    const server = await serve((o) => asWith({ issuer: `${o}/tenant` })(o));
-    const { report } = await discoverJson(server.url);
-    expect(report.authorizationServer?.tried[0]).toMatchObject({
-      url: `${server.origin}${AS_PATH}`,
-      status: 200,
-      ok: false,
-      refused: expect.stringMatching(/names issuer/),
-    });
-    expect(report.authorizationServer?.used).toBeUndefined();
-    const text = await run([server.url]);
-    expect(text.stdout).toMatch(/✗ \S+oauth-authorization-server → 200 {2}refused: .*names issuer/);
-  });
-
-  // The attempt lists name every URL tried: a 200 that is not JSON, and a URL that failed in transport.
-  it("a 200 that is not JSON is not marked ok", async () => {
-    const server = await serve(changed(() => ({ [PRM_PATH]: broken.answer(200, { "content-type": "text/html" }, "<html>") })));
-    const { report } = await discoverJson(server.url);
-    expect(report.resourceMetadata.tried[0]).toMatchObject({ url: `${server.origin}${PRM_PATH}`, status: 200, ok: false });
-  });
-
-  it.each([
-    ["redirected", (o: string) => broken.redirect(`${o}/moved`), 302, /redirects are not followed/],
-    ["sent 2 MB", () => ({ ...broken.answer(200, {}, "x".repeat(2 * 1024 * 1024)), stream: true }), 200, /larger than/],
-  ])("the URL that %s is listed in its place, with why", async (_, broke, status, why) => {
-    const server = await serve((o) => broken.standard(o, { [PRM_PATH]: broke(o) }));
-    const { report } = await discoverJson(server.url);
-    expect(report.resourceMetadata.tried[0]).toEqual({ url: `${server.origin}${PRM_PATH}`, status, ok: false, refused: expect.stringMatching(why) });
-  });
-
-  it("a refused resource metadata document's reason reads like the failure, without a [phase] prefix", async () => {
-    const server = await serve((o) => prmWith({ resource: `${o}/other` })(o));
-    const { report } = await discoverJson(server.url);
-    expect(report.resourceMetadata.tried[0]?.refused).toBe(report.failure?.message);
   });
 });
