@@ -69,10 +69,10 @@ const MAX_DESCRIPTION = 300;
 /** Messages quote server lists (authorization servers, auth methods, algorithms): one line, bounded. */
 const MAX_MESSAGE = 2000;
 
-/** Strips control characters and caps length: descriptions come from untrusted servers. */
+/** Strips control characters (C0, DEL, C1) and caps length: descriptions come from untrusted servers. */
 export function sanitize(text: string, max = MAX_DESCRIPTION): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  // C1 controls too: a terminal may read U+009B as the start of an escape sequence.
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").trim();
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 

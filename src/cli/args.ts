@@ -51,7 +51,11 @@ export function parse(command: string, args: string[], options: OptionSpecs, pos
   if (parsed.positionals.length > positionals) {
     const extra = parsed.positionals[positionals]!;
     const hint = positionals ? "" : "; it takes no arguments, only flags";
-    throw new UsageError(`${command}: unexpected argument ${JSON.stringify(extra)}${hint} (see mcp-client-credentials ${command} --help)`);
+    // A stray word may be the second half of an unquoted secret: only a URL is quoted back.
+    const shown = /^https?:\/\//.test(extra)
+      ? JSON.stringify(extra)
+      : `number ${positionals + 1} (not shown: it may be part of a secret; quote values with spaces)`;
+    throw new UsageError(`${command}: unexpected argument ${shown}${hint} (see mcp-client-credentials ${command} --help)`);
   }
   return parsed;
 }
@@ -135,5 +139,8 @@ export function urlArgument(command: string, value: string | undefined, what = "
     throw new UsageError(`${command}: ${what} is not an absolute URL; write it with its scheme, e.g. https://mcp.example.com/mcp`);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new UsageError(`${command}: ${what} must be an http(s) URL`);
+  if (url.username || url.password) {
+    throw new UsageError(`${command}: ${what} must not hold a user or password; give credentials with MCP_CLIENT_ID and MCP_CLIENT_SECRET`);
+  }
   return url;
 }

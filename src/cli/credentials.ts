@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { sanitize } from "../errors.js";
 import type { AuthenticatedFetch } from "../fetch.js";
 import { withClientCredentials } from "../fetch.js";
 import type { CommonOptions } from "../option-types.js";
@@ -20,7 +21,8 @@ export interface Credentials {
   key?: string | JsonWebKey;
   clientId?: string;
   authMethod?: ClientAuthMethod;
-  create(next?: typeof fetch): AuthenticatedFetch;
+  /** The middleware; with `pin`, tokens go only to that URL and below (unless --resource-url says otherwise). */
+  create(next?: typeof fetch, pin?: URL): AuthenticatedFetch;
 }
 
 const NONE_GIVEN = [
@@ -42,10 +44,12 @@ export function readCredentials(values: Values, output: Output): Credentials | u
   const secret = flagSecret ?? env.MCP_CLIENT_SECRET;
   const key = readKey(values, env);
   const assertion = assertionSource(values, env);
-  const given = [secret && "a client secret", key && "a private key", assertion && `a platform token (${assertion.from})`].filter(Boolean);
-  if (given.length > 1) {
-    throw new UsageError(`more than one credential: ${given.join(", ")}; keep one (unset the others, e.g. ${envNames(given)})`);
-  }
+  const given = [
+    secret && `a client secret (${flagSecret === undefined ? "MCP_CLIENT_SECRET" : "--client-secret"})`,
+    key && `a private key (${key.from})`,
+    assertion && `a platform token (${assertion.from})`,
+  ].filter(Boolean);
+  if (given.length > 1) throw new UsageError(`more than one credential: ${given.join(", ")}; keep one`);
   const asClientAssertion = values["client-assertion"] === true;
   if (!assertion && asClientAssertion) throw new UsageError("--client-assertion needs a platform token: --assertion-file, --github-oidc or MCP_ASSERTION");
   if (!given.length) return undefined;
@@ -55,31 +59,40 @@ export function readCredentials(values: Values, output: Output): Credentials | u
     throw new UsageError(`--auth-method must be one of ${AUTH_METHODS.join(", ")}`);
   }
   const common = commonOptions(values, output);
+  // Tokens go only under the URL the command was given, whatever a redirect or a proxied path says.
+  const pinned = (pin: URL | undefined): CommonOptions => ({ ...common, resourceUrl: common.resourceUrl ?? (pin && `${pin.origin}${pin.pathname}`) });
   if ((secret || key || asClientAssertion) && !clientId) {
     throw new UsageError("a client secret, a private key or --client-assertion needs a client id: set MCP_CLIENT_ID or --client-id");
   }
   if (assertion && !asClientAssertion) {
-    if (authMethod)
+    if (authMethod) {
       throw new UsageError(
         "--auth-method does not apply to a platform token, which is the grant itself (add --client-assertion to send it as a client assertion)",
       );
+    }
     const { source } = assertion;
-    return { kind: "workload", clientId, create: (next) => withWorkloadIdentity({ ...common, assertion: source, clientId })(next) };
+    return { kind: "workload", clientId, create: (next, pin) => withWorkloadIdentity({ ...pinned(pin), assertion: source, clientId })(next) };
   }
   if (assertion) {
     const { source } = assertion;
-    return { kind: "client-assertion", clientId, create: (next) => withClientCredentials({ ...common, clientId: clientId!, clientAssertion: source })(next) };
+    return {
+      kind: "client-assertion",
+      clientId,
+      create: (next, pin) => withClientCredentials({ ...pinned(pin), clientId: clientId!, clientAssertion: source })(next),
+    };
   }
-  const base = { ...common, clientId: clientId!, authMethod };
-  if (secret) return { kind: "secret", clientId, authMethod, create: (next) => withClientCredentials({ ...base, clientSecret: secret })(next) };
+  const base = { clientId: clientId!, authMethod };
+  if (secret) {
+    return { kind: "secret", clientId, authMethod, create: (next, pin) => withClientCredentials({ ...pinned(pin), ...base, clientSecret: secret })(next) };
+  }
   const algorithm = stringValue(values, "alg") ?? env.MCP_SIGNING_ALG;
   const keyId = stringValue(values, "key-id") ?? env.MCP_KEY_ID;
   return {
     kind: "key",
-    key: key!,
+    key: key!.key,
     clientId,
     authMethod,
-    create: (next) => withClientCredentials({ ...base, privateKey: key!, algorithm, keyId })(next),
+    create: (next, pin) => withClientCredentials({ ...pinned(pin), ...base, privateKey: key!.key, algorithm, keyId })(next),
   };
 }
 
@@ -89,16 +102,11 @@ export function requireCredentials(values: Values, output: Output): Credentials 
   return credentials;
 }
 
-function envNames(given: (string | false | undefined)[]): string {
-  const names = given.map((what) =>
-    String(what).startsWith("a client secret") ? "MCP_CLIENT_SECRET" : String(what).startsWith("a private key") ? "MCP_PRIVATE_KEY" : "MCP_ASSERTION",
-  );
-  return names.join(" or ");
-}
-
 /** PEM (PKCS#8) or a private JWK as JSON, from a file or the environment. */
-function readKey(values: Values, env: Output["io"]["env"]): string | JsonWebKey | undefined {
-  const file = stringValue(values, "private-key-file") ?? env.MCP_PRIVATE_KEY_FILE;
+function readKey(values: Values, env: Output["io"]["env"]): { key: string | JsonWebKey; from: string } | undefined {
+  const flagFile = stringValue(values, "private-key-file");
+  const file = flagFile ?? env.MCP_PRIVATE_KEY_FILE;
+  const from = file === undefined ? "MCP_PRIVATE_KEY" : flagFile === undefined ? "MCP_PRIVATE_KEY_FILE" : "--private-key-file";
   let text = env.MCP_PRIVATE_KEY;
   if (file !== undefined) {
     try {
@@ -111,21 +119,22 @@ function readKey(values: Values, env: Output["io"]["env"]): string | JsonWebKey 
   const trimmed = text.trim();
   if (trimmed.startsWith("{")) {
     try {
-      return JSON.parse(trimmed) as JsonWebKey;
+      return { key: JSON.parse(trimmed) as JsonWebKey, from };
     } catch {
       // Never quote the text: it is a private key.
       throw new UsageError("the private key looks like JSON but does not parse; give a private JWK or a PKCS#8 PEM");
     }
   }
   // CI secret stores often keep a PEM on one line with literal "\n".
-  return trimmed.includes("\n") ? trimmed : trimmed.replace(/\\n/g, "\n");
+  return { key: trimmed.includes("\n") ? trimmed : trimmed.replace(/\\n/g, "\n"), from };
 }
 
 function assertionSource(values: Values, env: Output["io"]["env"]): { source: AssertionSource; from: string } | undefined {
   const sources: { source: AssertionSource; from: string }[] = [];
-  const file = stringValue(values, "assertion-file") ?? env.MCP_ASSERTION_FILE;
-  if (file !== undefined) sources.push({ source: fileToken(file), from: `file ${file}` });
-  if (values["github-oidc"] === true) sources.push({ source: githubActionsToken(), from: "GitHub Actions OIDC" });
+  const flagFile = stringValue(values, "assertion-file");
+  const file = flagFile ?? env.MCP_ASSERTION_FILE;
+  if (file !== undefined) sources.push({ source: fileToken(file), from: flagFile === undefined ? "MCP_ASSERTION_FILE" : "--assertion-file" });
+  if (values["github-oidc"] === true) sources.push({ source: githubActionsToken(), from: "--github-oidc" });
   if (env.MCP_ASSERTION) sources.push({ source: envToken("MCP_ASSERTION"), from: "MCP_ASSERTION" });
   if (sources.length > 1) throw new UsageError(`more than one platform token: ${sources.map((s) => s.from).join(", ")}; keep one`);
   return sources[0];
@@ -137,13 +146,14 @@ function commonOptions(values: Values, output: Output): CommonOptions {
   return {
     scope: stringValue(values, "scope"),
     resource,
-    resourceUrl: resource === false ? stringValue(values, "resource-url") : undefined,
+    resourceUrl: stringValue(values, "resource-url"),
     issuer: stringValue(values, "issuer"),
     tokenEndpoint: stringValue(values, "token-endpoint"),
     assertionAudience: stringValue(values, "assertion-audience"),
     timeoutMs: millis(values, "timeout"),
     allowInsecureRequests: values["allow-insecure-requests"] === true || undefined,
-    onEvent: values.verbose === true ? (event) => output.info(output.paint("dim", describeEvent(event))) : undefined,
+    // Events carry no secret, but URLs and scopes a server chose: no control characters on a terminal.
+    onEvent: values.verbose === true ? (event) => output.info(output.paint("dim", sanitize(describeEvent(event), 2000))) : undefined,
   };
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { COMMON_OPTIONS, CREDENTIAL_OPTIONS, parse, stringValue, UsageError, urlArgument, type Values } from "./args.js";
+import { COMMON_OPTIONS, CREDENTIAL_OPTIONS, millis, parse, stringValue, UsageError, urlArgument, type Values } from "./args.js";
 import { requireCredentials } from "./credentials.js";
 import type { Output } from "./output.js";
 import { callOnce, type JsonRpcMessage, sseEvents } from "./rpc.js";
@@ -27,7 +27,7 @@ export async function fetchCommand(args: string[], output: Output): Promise<numb
   }
   if (values.params !== undefined && rpc === undefined)
     throw new UsageError('fetch: --params goes with --rpc METHOD, e.g. --rpc tools/call --params \'{"name":"echo"}\'');
-  const authFetch = requireCredentials(values, output).create(fetch);
+  const authFetch = requireCredentials(values, output).create(fetch, url);
   const { stdout } = output.io;
 
   if (rpc !== undefined) {
@@ -37,6 +37,7 @@ export async function fetchCommand(args: string[], output: Output): Promise<numb
       params: readParams(values),
       headers,
       fetch: authFetch,
+      timeoutMs: millis(values, "timeout"),
       onOther: values.verbose ? (other) => output.info(output.paint("dim", `· ${JSON.stringify(other)}`)) : undefined,
     });
     stdout.write(`${JSON.stringify(message)}\n`);
@@ -44,7 +45,10 @@ export async function fetchCommand(args: string[], output: Output): Promise<numb
   }
 
   const body = readBody(values, headers);
-  const method = stringValue(values, "request") ?? (body === undefined ? "GET" : "POST");
+  const method = (stringValue(values, "request") ?? (body === undefined ? "GET" : "POST")).toUpperCase();
+  if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method)) throw new UsageError("fetch: -X takes an HTTP method, e.g. -X POST");
+  if (body !== undefined && (method === "GET" || method === "HEAD"))
+    throw new UsageError(`fetch: a ${method} request has no body; drop -d/--json or use -X POST`);
   const response = await authFetch(url, { method, headers, body });
   if (values.include) {
     const lines = [`HTTP ${response.status} ${response.statusText}`.trimEnd()];

@@ -18,7 +18,7 @@ Options:
   --issuer URL, --token-endpoint URL     skip discovery of the authorization server
   --auth-method METHOD                   client_secret_basic | client_secret_post | private_key_jwt
   --assertion-audience AUD               issuer (default) | token_endpoint | a URL
-  --timeout MS                           per request (default 10000)
+  --timeout MS                           per request to the authorization server (default 10000)
   --allow-insecure-requests              plain http beyond loopback (test networks only)
   -v, --verbose                          each discovery and token step on stderr (never a secret)
   -h, --help`;
@@ -67,6 +67,11 @@ Needs no credentials; with credentials in the environment the verdict is about t
 Examples:
   mcp-client-credentials discover https://mcp.example.com/mcp
   mcp-client-credentials discover https://mcp.example.com/mcp --json | jq .verdict
+  MCP_CLIENT_ID=my-agent MCP_PRIVATE_KEY_FILE=key.pem mcp-client-credentials discover https://mcp.example.com/mcp
+
+  --json                                 the report as one JSON object (verdict last)
+
+${CREDENTIALS}
 
 Exit codes: 0 this client can authenticate, 1 it cannot (the verdict says why), 2 usage.`,
 
@@ -87,6 +92,7 @@ Examples:
   --json TEXT | @FILE                    a JSON body, with its Content-Type and Accept
   --rpc METHOD                           one MCP request: initialize, the request, session closed
   --params JSON | @FILE                  its params
+                                         (--timeout: how long each MCP answer may take, default 60000)
   -i, --include                          print status and headers first
 
 ${CREDENTIALS}

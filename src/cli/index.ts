@@ -1,4 +1,4 @@
-import { ClientCredentialsError } from "../errors.js";
+import { ClientCredentialsError, sanitize } from "../errors.js";
 import { describe } from "../http.js";
 import { UsageError } from "./args.js";
 import { discover } from "./discover.js";
@@ -55,11 +55,15 @@ function explain(error: unknown): { message: string; code: number } {
     const detail = [error.code, error.status && `HTTP ${error.status}`].filter(Boolean).join(", ");
     return { message: `${error.message}${detail ? ` (${detail})` : ""}`, code: error.phase === "config" ? 2 : 1 };
   }
-  if (error instanceof RpcHttpError) return { message: redactJwts(error.message), code: 1 };
-  return { message: redactJwts(describe(error)), code: 1 };
+  if (error instanceof RpcHttpError) return { message: redact(error.message), code: 1 };
+  return { message: redact(describe(error)), code: 1 };
 }
 
-/** Text a server sent back may echo a token: anything shaped like a JWT is cut. */
-function redactJwts(text: string): string {
-  return text.replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, "[redacted JWT]");
+/**
+ * Text a server sent back may echo what it received: credentials after an auth scheme, and
+ * anything shaped like a JWT, are cut; control characters go (no escape sequences of its own).
+ */
+function redact(text: string): string {
+  const cut = text.replace(/\b(Bearer|DPoP|Basic)\s+[\w~+/.=-]+/gi, "$1 [redacted]").replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, "[redacted JWT]");
+  return sanitize(cut, 2000);
 }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { describe } from "../http.js";
+import { describe, isLoopback } from "../http.js";
 import { COMMON_OPTIONS, CREDENTIAL_OPTIONS, parse, stringValue, UsageError, urlArgument } from "./args.js";
 import { requireCredentials } from "./credentials.js";
 import type { Output } from "./output.js";
@@ -12,7 +12,6 @@ export const PROXY_OPTIONS = {
   host: { type: "string" },
 } as const;
 
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and what the middleware or fetch set themselves. */
 const DROPPED = new Set([
   "connection",
@@ -28,6 +27,10 @@ const DROPPED = new Set([
   "cookie",
   "origin",
   "content-length",
+  // undici refuses `Expect: 100-continue` (curl sends it for large bodies), and decodes only the
+  // encodings it knows: the body handed back must be one it decoded.
+  "expect",
+  "accept-encoding",
 ]);
 /** fetch has already decoded the body, and re-chunks it. */
 const DROPPED_BACK = new Set(["connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "set-cookie"]);
@@ -44,11 +47,11 @@ export async function proxy(args: string[], output: Output): Promise<number> {
   const port = Number(stringValue(values, "port") ?? 0);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("proxy: --port takes 0 (any free port) to 65535");
   const host = stringValue(values, "host") ?? "127.0.0.1";
-  const open = !LOOPBACK.has(host);
+  const open = !isLoopbackHost(host);
   if (open) {
     output.warn(`listening on ${host}: anyone who can reach this address calls ${remote.origin} with your credentials. Use it only on a network you trust.`);
   }
-  const authFetch = requireCredentials(values, output).create(fetch);
+  const authFetch = requireCredentials(values, output).create(fetch, remote);
 
   const server = createServer((request, response) => {
     // The caller hanging up (an SSE stream closed) cancels the upstream request; that is no error.
@@ -64,11 +67,19 @@ export async function proxy(args: string[], output: Output): Promise<number> {
 
   async function forward(request: IncomingMessage, response: ServerResponse, signal: AbortSignal): Promise<void> {
     const started = Date.now();
-    if (!open && !isLoopbackRequest(request)) {
+    // Listening elsewhere, the Host is not loopback; a page in the user's browser still is refused.
+    if (!(open || isLoopbackHost(request.headers.host ?? "")) || !isLoopbackOrigin(request.headers.origin)) {
       response.writeHead(403, { "content-type": "text/plain" }).end("mcp-client-credentials proxy: only loopback Host and Origin are served\n");
       return;
     }
-    const target = new URL(request.url ?? "/", remote.origin);
+    // Origin-form targets only: "//host/…", "/\host/…" or an absolute-form target would take the
+    // request, and discovery with your credentials, to another server.
+    const path = request.url ?? "/";
+    const target = /^\/(?![/\\])/.test(path) ? new URL(`${remote.origin}${path}`) : undefined;
+    if (target?.origin !== remote.origin) {
+      response.writeHead(400, { "content-type": "text/plain" }).end("mcp-client-credentials proxy: only paths on the remote server are forwarded\n");
+      return;
+    }
     const headers = new Headers();
     for (const [name, value] of Object.entries(request.headers)) {
       if (value === undefined || DROPPED.has(name)) continue;
@@ -115,21 +126,21 @@ export async function proxy(args: string[], output: Output): Promise<number> {
   return stopped;
 }
 
-/** Host names this loopback proxy, and Origin (when a browser sends one) is a loopback page. */
-function isLoopbackRequest(request: IncomingMessage): boolean {
-  const hostname = (value: string) => {
-    try {
-      return new URL(`http://${value}`).hostname.replace(/^\[|\]$/g, "");
-    } catch {
-      return "";
-    }
-  };
-  if (!LOOPBACK.has(hostname(request.headers.host ?? ""))) return false;
-  const origin = request.headers.origin;
-  if (origin === undefined || origin === "null") return origin === undefined;
+/** A Host header (or bind address) naming loopback. */
+function isLoopbackHost(host: string): boolean {
   try {
-    return LOOPBACK.has(new URL(origin).hostname.replace(/^\[|\]$/g, ""));
+    return isLoopback(new URL(`http://${host.includes(":") && !host.includes("[") && host.split(":").length > 2 ? `[${host}]` : host}`));
   } catch {
     return false;
+  }
+}
+
+/** No Origin (a tool, not a page), or a page served from loopback. */
+function isLoopbackOrigin(origin: string | undefined): boolean {
+  if (origin === undefined) return true;
+  try {
+    return isLoopback(new URL(origin));
+  } catch {
+    return false; // "null" included: a sandboxed or file: page
   }
 }

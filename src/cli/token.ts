@@ -12,18 +12,18 @@ export const TOKEN_OPTIONS = { ...COMMON_OPTIONS, ...CREDENTIAL_OPTIONS, server:
  */
 export async function token(args: string[], output: Output): Promise<number> {
   const { values, positionals } = parse("token", args, TOKEN_OPTIONS, 1);
+  if (values.server !== undefined && positionals[0] !== undefined) throw new UsageError("token: give the server once, as --server URL or as the argument");
   const server = stringValue(values, "server") ?? positionals[0];
   const isStatic = values.issuer !== undefined || values["token-endpoint"] !== undefined;
   if (server === undefined && !isStatic) {
     throw new UsageError("token: say where: --server https://mcp.example.com/mcp, or --issuer / --token-endpoint with --resource (see --help)");
   }
-  const credentials = requireCredentials(values, output);
-  const authFetch = credentials.create(fetch);
+  const url = server === undefined ? undefined : urlArgument("token", server, "--server");
+  const authFetch = requireCredentials(values, output).create(fetch, url);
   const stop = output.spin(server ? `discovering ${server}` : "requesting a token");
   let got: Awaited<ReturnType<typeof authFetch.getToken>>;
   try {
-    if (server !== undefined) {
-      const url = urlArgument("token", server, "--server");
+    if (url !== undefined) {
       const timeoutMs = millis(values, "timeout") ?? DEFAULTS.timeoutMs;
       const answer = await probe(url, fetch, timeoutMs);
       got = await authFetch.getToken(url, { wwwAuthenticate: answer.status === 401 ? answer.wwwAuthenticate : undefined });
