@@ -6,10 +6,10 @@ import http, { type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { LoggingMessageNotificationSchema, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ProtectedMcpServer, SCOPE, start as startMcpServer } from "../servers/mcp-server.mjs";
 import { type Stack, start as startStack } from "../servers/stack.mjs";
+import { recordNotifications } from "./mcp.js";
 import { baseEnv, cli, start } from "./process.js";
 
 let stack: Stack;
@@ -56,13 +56,7 @@ async function proxy(args: string[] = [], target = mcp.url) {
 async function connect(localUrl: string, headers: Record<string, string> = {}) {
   const transport = new StreamableHTTPClientTransport(new URL(localUrl), { requestInit: { headers } });
   const client = new Client({ name: "e2e-proxy-client", version: "1.0.0" });
-  const errors: unknown[] = [];
-  client.onerror = (error) => void errors.push(error);
-  const logs: string[] = [];
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => void logs.push(String(notification.params.data)));
-  // Not callTool's onprogress: the SDK Client drops progress that arrives in the same chunk as its response.
-  const progress: unknown[] = [];
-  client.setNotificationHandler(ProgressNotificationSchema, (notification) => void progress.push(notification.params));
+  const { errors, logs, progress } = recordNotifications(client);
   await client.connect(transport);
   return { client, transport, errors, logs, progress };
 }

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { type GitHubActionsOidc, start as startActions } from "../servers/github-actions.mjs";
 import { type Stack, start as startStack } from "../servers/stack.mjs";
+import { acceptsToken } from "./mcp.js";
 import { CLI } from "./process.js";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
@@ -113,22 +114,6 @@ function runStep(script: string, cwd: string, env: Record<string, string>): Prom
   });
 }
 
-/** Does the MCP server take this bearer token for an initialize? */
-async function accepted(token: string): Promise<boolean> {
-  const response = await fetch(stack.mcp.url, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-    }),
-  });
-  await response.body?.cancel();
-  return response.status === 200;
-}
-
 describe("examples/cli/github-actions.yml", () => {
   it("lets the job ask for its OIDC token (permissions.id-token: write)", async () => {
     const workflow = parseYaml(await readFile(WORKFLOW, "utf8")) as Workflow;
@@ -202,7 +187,7 @@ describe("examples/cli/github-actions.yml", () => {
     expect(lines[0] === `::add-mask::${value}`).toBe(true);
     expect(token.stdout.indexOf(value) === "::add-mask::".length && token.stdout.lastIndexOf(value) === "::add-mask::".length).toBe(true);
     expect([discover, tool].some((result) => result.stdout.includes(value))).toBe(false);
-    expect(await accepted(value)).toBe(true);
+    expect(await acceptsToken(stack.mcp.url, value)).toBe(true);
 
     // Each command got the job's token for the authorization server and used the jwt-bearer grant.
     const grants = stack.as.events.slice(seenGrants).filter((event) => event.type === "grant.success" || event.type === "grant.error");

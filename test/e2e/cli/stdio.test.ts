@@ -11,10 +11,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { LoggingMessageNotificationSchema, McpError, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ProtectedMcpServer, SCOPE, start as startMcpServer } from "../servers/mcp-server.mjs";
 import { type Stack, start as startStack } from "../servers/stack.mjs";
+import { recordNotifications } from "./mcp.js";
 import { baseEnv, CLI } from "./process.js";
 
 let stack: Stack;
@@ -46,14 +47,7 @@ async function bridge(env: Credentials) {
   let stderr = "";
   transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
   const client = new Client({ name: "e2e-stdio-client", version: "1.0.0" });
-  const errors: unknown[] = [];
-  client.onerror = (error) => void errors.push(error);
-  const logs: string[] = [];
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => void logs.push(String(notification.params.data)));
-  // Recorded here rather than through callTool's onprogress: the SDK Client drops a progress
-  // notification that arrives in the same chunk as its response (the response retires the token first).
-  const progress: unknown[] = [];
-  client.setNotificationHandler(ProgressNotificationSchema, (notification) => void progress.push(notification.params));
+  const { errors, logs, progress } = recordNotifications(client);
   await client.connect(transport);
   // The exit code is not public on the transport; without the child a broken bridge could not fail the exit check.
   const child = (transport as unknown as { _process?: ChildProcess })._process;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GitHubActionsOidc, start as startActions } from "../servers/github-actions.mjs";
 import { type Stack, start as startStack } from "../servers/stack.mjs";
 import { start as startIssuer, type WorkloadIssuer } from "../servers/workload-issuer.mjs";
+import { acceptsToken } from "./mcp.js";
 import { baseEnv, type CliResult, cli } from "./process.js";
 
 const JWT_SHAPE = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
@@ -34,18 +35,7 @@ function tokenOf(result: CliResult): string {
 
 /** The MCP server accepts the token: initialize with it answers 200. */
 async function expectUsable(mcpUrl: string, accessToken: string) {
-  const response = await fetch(mcpUrl, {
-    method: "POST",
-    headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "cli-e2e", version: "1" } },
-    }),
-  });
-  await response.body?.cancel();
-  expect(response.status).toBe(200);
+  expect(await acceptsToken(mcpUrl, accessToken)).toBe(true);
 }
 
 async function closedPort(): Promise<number> {
