@@ -52,12 +52,21 @@ export function parse(command: string, args: string[], options: OptionSpecs, pos
     const extra = parsed.positionals[positionals]!;
     const hint = positionals ? "" : "; it takes no arguments, only flags";
     // A stray word may be the second half of an unquoted secret: only a URL is quoted back.
-    const shown = /^https?:\/\//.test(extra)
-      ? JSON.stringify(extra)
-      : `number ${positionals + 1} (not shown: it may be part of a secret; quote values with spaces)`;
+    const shown = strayUrl(extra) ?? `number ${positionals + 1} (not shown: it may be part of a secret; quote values with spaces)`;
     throw new UsageError(`${command}: unexpected argument ${shown}${hint} (see mcp-client-credentials ${command} --help)`);
   }
   return parsed;
+}
+
+/** A stray URL, quoted without what may be a secret in it (user, password, query). */
+function strayUrl(text: string): string | undefined {
+  if (!/^https?:\/\//.test(text)) return undefined;
+  try {
+    const url = new URL(text);
+    return JSON.stringify(`${url.origin}${url.pathname}`);
+  } catch {
+    return undefined;
+  }
 }
 
 function usageFromParser(command: string, error: unknown, options: OptionSpecs): UsageError {

@@ -27,6 +27,13 @@ export async function fetchCommand(args: string[], output: Output): Promise<numb
   }
   if (values.params !== undefined && rpc === undefined)
     throw new UsageError('fetch: --params goes with --rpc METHOD, e.g. --rpc tools/call --params \'{"name":"echo"}\'');
+  // Every mistake on the command line is reported before credentials are read or stdin is.
+  const hasBody = values.data !== undefined || values.json !== undefined;
+  const method = (stringValue(values, "request") ?? (hasBody ? "POST" : "GET")).toUpperCase();
+  if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method)) throw new UsageError("fetch: -X takes an HTTP method, e.g. -X POST");
+  if (hasBody && (method === "GET" || method === "HEAD")) throw new UsageError(`fetch: a ${method} request has no body; drop -d/--json or use -X POST`);
+  const params = rpc === undefined ? undefined : readParams(values);
+  const body = rpc === undefined ? readBody(values, headers) : undefined;
   const authFetch = requireCredentials(values, output).create(fetch, url);
   const { stdout } = output.io;
 
@@ -34,7 +41,7 @@ export async function fetchCommand(args: string[], output: Output): Promise<numb
     const message = await callOnce({
       url,
       method: rpc,
-      params: readParams(values),
+      params,
       headers,
       fetch: authFetch,
       timeoutMs: millis(values, "timeout"),
@@ -44,11 +51,6 @@ export async function fetchCommand(args: string[], output: Output): Promise<numb
     return failed(message) ? 1 : 0;
   }
 
-  const body = readBody(values, headers);
-  const method = (stringValue(values, "request") ?? (body === undefined ? "GET" : "POST")).toUpperCase();
-  if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method)) throw new UsageError("fetch: -X takes an HTTP method, e.g. -X POST");
-  if (body !== undefined && (method === "GET" || method === "HEAD"))
-    throw new UsageError(`fetch: a ${method} request has no body; drop -d/--json or use -X POST`);
   const response = await authFetch(url, { method, headers, body });
   if (values.include) {
     const lines = [`HTTP ${response.status} ${response.statusText}`.trimEnd()];

@@ -64,6 +64,9 @@ function explain(error: unknown): { message: string; code: number } {
  * anything shaped like a JWT, are cut; control characters go (no escape sequences of its own).
  */
 function redact(text: string): string {
-  const cut = text.replace(/\b(Bearer|DPoP|Basic)\s+[\w~+/.=-]+/gi, "$1 [redacted]").replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, "[redacted JWT]");
+  const cut = text
+    .replace(/\b((?:(?:Bearer|DPoP|Basic)\s+)+)[\w~+/.=-]+/gi, "$1[redacted]")
+    .replace(/(access_token|refresh_token|client_secret|client_assertion|assertion)(["']?\s*[:=]\s*["']?)[^"'&\s,}]+/gi, "$1$2[redacted]")
+    .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, "[redacted JWT]");
   return sanitize(cut, 2000);
 }

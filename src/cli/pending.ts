@@ -42,10 +42,13 @@ export class PendingRequests {
       if (!ids.length || !response.body || !/^text\/event-stream/i.test(response.headers.get("content-type") ?? "")) return response;
       const decoder = new TextDecoder();
       let resumable = false;
+      let head = ""; // the start of the line the last chunk ended in: an `id:` may be split across chunks
       const watched = response.body.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           transform: (chunk, controller) => {
-            resumable ||= /(?:^|\n)id:/.test(decoder.decode(chunk, { stream: true }));
+            const text = head + decoder.decode(chunk, { stream: true });
+            resumable ||= /(?:^|[\r\n])id:/.test(text);
+            head = text.slice(Math.max(text.lastIndexOf("\n"), text.lastIndexOf("\r")) + 1).slice(0, 3);
             controller.enqueue(chunk);
           },
           // The transport parses what it already has after this: give it a moment to deliver the answer.

@@ -134,7 +134,11 @@ export async function callOnce(options: RpcCall): Promise<JsonRpcMessage> {
     const result = (await answer(initialized, 1, "initialize")) as { result?: { protocolVersion?: unknown }; error?: unknown };
     if (alone || result.error) return result as JsonRpcMessage;
     if (typeof result.result?.protocolVersion === "string") headers.set("mcp-protocol-version", result.result.protocolVersion);
-    await (await post({ jsonrpc: "2.0", method: "notifications/initialized" }, AbortSignal.timeout(call.timeoutMs))).body?.cancel();
+    await (
+      await post({ jsonrpc: "2.0", method: "notifications/initialized" }, AbortSignal.timeout(call.timeoutMs)).catch((error: unknown) => {
+        throw (error as { name?: string }).name === "TimeoutError" ? new RpcTimeoutError("notifications/initialized", call.timeoutMs) : error;
+      })
+    ).body?.cancel();
     return await answer((await ask({ jsonrpc: "2.0", id: 2, method: call.method, params: call.params })).response, 2, call.method);
   } finally {
     // A session left open holds server memory until it times out; 405 means the server keeps none.

@@ -77,12 +77,28 @@ describe("parse", () => {
     expect(error.message.includes("dash-secret-value")).toBe(false);
   });
 
-  it("refuses positionals beyond the limit, naming the first extra one", () => {
+  it("refuses positionals beyond the limit, naming the first extra one by its place", () => {
     expect(usage(() => parse("token", ["https://x.example"], OPTIONS)).message).toBe(
-      'token: unexpected argument "https://x.example"; it takes no arguments, only flags (see mcp-client-credentials token --help)',
+      'token: unexpected argument "https://x.example/"; it takes no arguments, only flags (see mcp-client-credentials token --help)',
     );
     expect(usage(() => parse("fetch", ["https://a.example", "extra"], OPTIONS, 1)).message).toBe(
-      'fetch: unexpected argument "extra" (see mcp-client-credentials fetch --help)',
+      "fetch: unexpected argument number 2 (not shown: it may be part of a secret; quote values with spaces) (see mcp-client-credentials fetch --help)",
+    );
+  });
+
+  it("never quotes a stray word: it may be the second half of an unquoted secret", () => {
+    // --client-secret first-half second-half: the shell split the secret in two.
+    const error = usage(() => parse("token", ["--client-secret", "first-half", "second-half-of-secret"], OPTIONS));
+    expect(error.message).toBe(
+      "token: unexpected argument number 1 (not shown: it may be part of a secret; quote values with spaces); it takes no arguments, only flags (see mcp-client-credentials token --help)",
+    );
+    expect(error.message.includes("second-half-of-secret")).toBe(false);
+    expect(error.message.includes("first-half")).toBe(false);
+  });
+
+  it("quotes a stray URL, which is no secret", () => {
+    expect(usage(() => parse("fetch", ["https://a.example/mcp", "https://b.example/mcp"], OPTIONS, 1)).message).toBe(
+      'fetch: unexpected argument "https://b.example/mcp" (see mcp-client-credentials fetch --help)',
     );
   });
 
@@ -124,5 +140,14 @@ describe("urlArgument", () => {
 
   it("refuses another scheme", () => {
     expect(usage(() => urlArgument("fetch", "ftp://mcp.example.com/mcp")).message).toBe("fetch: the MCP server URL must be an http(s) URL");
+  });
+
+  it("refuses a URL holding a user and password, without quoting the password", () => {
+    const error = usage(() => urlArgument("fetch", "https://agent:hunter2-url-password@mcp.example.com/mcp"));
+    expect(error.message).toBe("fetch: the MCP server URL must not hold a user or password; give credentials with MCP_CLIENT_ID and MCP_CLIENT_SECRET");
+    expect(error.message.includes("hunter2-url-password")).toBe(false);
+    expect(usage(() => urlArgument("proxy", "https://agent@mcp.example.com/mcp", "the remote URL")).message).toContain(
+      "proxy: the remote URL must not hold a user or password",
+    );
   });
 });

@@ -195,7 +195,7 @@ describe("readCredentials: platform tokens", () => {
 
   it("takes --github-oidc as a platform token, and refuses two platform tokens", () => {
     expect(read({ "github-oidc": true }).credentials?.kind).toBe("workload");
-    expect(usage({ "github-oidc": true }, { MCP_ASSERTION: "x.y.z" })).toBe("more than one platform token: GitHub Actions OIDC, MCP_ASSERTION; keep one");
+    expect(usage({ "github-oidc": true }, { MCP_ASSERTION: "x.y.z" })).toBe("more than one platform token: --github-oidc, MCP_ASSERTION; keep one");
   });
 
   it("sends the platform JWT as client_assertion with --client-assertion", async () => {
@@ -233,13 +233,20 @@ describe("readCredentials: mistakes", () => {
     expect(() => requireCredentials({}, capture().output)).toThrow(/^no credentials: set MCP_CLIENT_ID with MCP_CLIENT_SECRET or MCP_PRIVATE_KEY/);
   });
 
-  it("names both kinds when two are given", () => {
+  it("names both kinds when two are given, each by the flag or variable it came from", () => {
     expect(usage({}, { MCP_CLIENT_ID: "x", MCP_CLIENT_SECRET: "s", MCP_PRIVATE_KEY: "k" })).toBe(
-      "more than one credential: a client secret, a private key; keep one (unset the others, e.g. MCP_CLIENT_SECRET or MCP_PRIVATE_KEY)",
+      "more than one credential: a client secret (MCP_CLIENT_SECRET), a private key (MCP_PRIVATE_KEY); keep one",
     );
     const message = usage({ "assertion-file": "/tmp/p.jwt" }, { MCP_CLIENT_ID: "x", MCP_CLIENT_SECRET: "the-env-secret" });
-    expect(message).toContain("a client secret, a platform token (file /tmp/p.jwt)");
+    expect(message).toBe("more than one credential: a client secret (MCP_CLIENT_SECRET), a platform token (--assertion-file); keep one");
     expect(message.includes("the-env-secret")).toBe(false);
+    const key = file("second.pem", "k");
+    expect(usage({ "client-secret": "flag-secret", "github-oidc": true }, { MCP_CLIENT_ID: "x", MCP_PRIVATE_KEY_FILE: key })).toBe(
+      "more than one credential: a client secret (--client-secret), a private key (MCP_PRIVATE_KEY_FILE), a platform token (--github-oidc); keep one",
+    );
+    expect(usage({ "private-key-file": key }, { MCP_CLIENT_ID: "x", MCP_ASSERTION_FILE: "/tmp/p.jwt" })).toBe(
+      "more than one credential: a private key (--private-key-file), a platform token (MCP_ASSERTION_FILE); keep one",
+    );
   });
 
   it("refuses a secret or key without a client id", () => {

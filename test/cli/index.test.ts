@@ -3,7 +3,7 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { HELP } from "../../src/cli/help.js";
 import { run } from "../../src/cli/index.js";
 import type { Io } from "../../src/cli/output.js";
-import { VERSION } from "../../src/cli/rpc.js";
+import { RpcHttpError, VERSION } from "../../src/cli/rpc.js";
 import { stdio } from "../../src/cli/stdio.js";
 import { ClientCredentialsError } from "../../src/errors.js";
 import { type Canaries, canaries } from "../canary.js";
@@ -67,6 +67,11 @@ describe("run: help and dispatch", () => {
       stdout: "",
       stderr: "error: token: unknown flag --sever; did you mean --server? (see mcp-client-credentials token --help)\n",
     });
+    expect(await cli(["token", "https://a.example/mcp", "--server", "https://b.example/mcp"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "error: token: give the server once, as --server URL or as the argument\n",
+    });
     expect(await cli(["token", "--server", "https://mcp.example.com/mcp"])).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/^error: no credentials: /),
@@ -88,13 +93,25 @@ describe("run: errors and exit codes", () => {
     expect((await cli(["stdio", "https://x.example"])).code).toBe(1);
   });
 
-  it("redacts a JWT in the message of any other error", async () => {
-    throwing.mockRejectedValueOnce(new Error(`upstream refused Bearer ${JWT} at https://x.example/mcp?key=hidden`));
+  it("redacts a credential after Bearer, and a JWT anywhere, in the message of any other error", async () => {
+    throwing.mockRejectedValueOnce(new Error(`upstream refused Bearer ${JWT} at https://x.example/mcp?key=hidden and echoed ${JWT}`));
     const { code, stderr } = await cli(["stdio", "https://x.example"]);
     expect(code).toBe(1);
     expect(stderr.includes(JWT)).toBe(false);
     expect(stderr.includes("c2lnbmF0dXJlLWNhbmFyeQ")).toBe(false);
-    expect(stderr).toBe("error: upstream refused Bearer [redacted JWT] at https://x.example/mcp\n");
+    expect(stderr).toBe("error: upstream refused Bearer [redacted] at https://x.example/mcp and echoed [redacted JWT]\n");
+  });
+
+  it("redacts opaque credentials after Bearer, DPoP and Basic in an HTTP error, and strips its control characters", async () => {
+    const body = "bearer opaque-token_1~x Basic dXNlcjpwYXNz== DPoP tok.en/+= \x1b]52;c;aGk=\x07 \x1b[2K \u009b2J\r\nfake line";
+    throwing.mockRejectedValueOnce(new RpcHttpError(401, "tools/call", body));
+    const { code, stderr } = await cli(["stdio", "https://x.example"]);
+    expect(code).toBe(1);
+    for (const credential of ["opaque-token_1~x", "dXNlcjpwYXNz==", "tok.en/+="]) expect(stderr.includes(credential)).toBe(false);
+    expect(stderr).toBe(
+      "error: tools/call: the server answered HTTP 401: bearer [redacted] Basic [redacted] DPoP [redacted]  ]52;c;aGk=   [2K  2J fake line\n",
+    );
+    expect(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(stderr)).toBe(false);
   });
 
   it("returns the command's own exit code", async () => {

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { run } from "../../src/cli/index.js";
+import type { Io } from "../../src/cli/output.js";
+import { useMockServer } from "../helpers.js";
+
+// Any request that got past the checks would reach the mock (and be counted), never the network.
+const msw = useMockServer();
+const ENV = { MCP_CLIENT_ID: "fetch-usage-client", MCP_CLIENT_SECRET: "fetch-usage-secret" };
+
+async function cli(argv: string[], env: Io["env"] = ENV) {
+  const text = { stdout: "", stderr: "" };
+  const code = await run(argv, {
+    stdout: { write: (chunk: string) => (text.stdout += chunk) },
+    stderr: { write: (chunk: string) => (text.stderr += chunk) },
+    env,
+  });
+  return { code, ...text };
+}
+
+describe("fetch: usage mistakes in the request itself", () => {
+  it.each([
+    [["-X", "GET", "-d", "x"], "error: fetch: a GET request has no body; drop -d/--json or use -X POST\n"],
+    [["-X", "get", "--json", "{}"], "error: fetch: a GET request has no body; drop -d/--json or use -X POST\n"],
+    [["-X", "HEAD", "-d", "x"], "error: fetch: a HEAD request has no body; drop -d/--json or use -X POST\n"],
+    [["-X", "BAD METHOD"], "error: fetch: -X takes an HTTP method, e.g. -X POST\n"],
+    [["-X", "GET\r\nX-Injected: 1"], "error: fetch: -X takes an HTTP method, e.g. -X POST\n"],
+  ])("%j exits 2 before sending anything", async (flags, stderr) => {
+    const mock = msw.mock();
+    expect(await cli(["fetch", mock.resource, ...flags])).toEqual({ code: 2, stdout: "", stderr });
+    expect(mock.requests).toEqual([]);
+  });
+
+  it("sends a body with a method that takes one", async () => {
+    const mock = msw.mock();
+    const { code } = await cli(["fetch", mock.resource, "-X", "put", "-d", "x"]);
+    // The mock refuses these credentials; what matters is that the PUT went out with its body.
+    expect(code).toBe(1);
+    const sent = mock.requestsTo("resource");
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.map((request) => `${request.method} ${request.body}`)).toContain("PUT x");
+  });
+});
