@@ -25,7 +25,16 @@ export async function stdio(args: string[], output: Output): Promise<number> {
   const authFetch = requireCredentials(values, output).create(fetch, url);
   const { StdioServerTransport, StreamableHTTPClientTransport } = await loadSdk();
   const local = new StdioServerTransport();
+  // Until initialize is answered there is no session: what a client sends meanwhile waits for it
+  // (a script may pipe initialize, initialized and its requests at once).
+  let gate: Promise<unknown> = Promise.resolve();
+  const opening = new Map<string | number, () => void>();
+  const opened = (id: string | number) => {
+    opening.get(id)?.();
+    opening.delete(id);
+  };
   const answer = (id: string | number, reason: string) => {
+    opened(id);
     pending.settle(id);
     local.send({ jsonrpc: "2.0", id, error: { code: -32000, message: `mcp-client-credentials: ${reason}` } }).catch(() => {});
   };
@@ -58,16 +67,27 @@ export async function stdio(args: string[], output: Output): Promise<number> {
       if (isRequest) pending.add(request.id!);
       if (request.method === "initialize" && request.id !== undefined) initializing.add(request.id);
       if (verbose) output.info(output.paint("dim", `→ ${request.method ?? `response ${String(request.id)}`}`));
-      remote.send(message).catch((error: unknown) => {
-        const reason = describe(error);
-        output.warn(`${request.method ?? "a response"} did not reach ${url.origin}: ${reason}`);
-        // A request must be answered, or the client waits for ever.
-        if (isRequest) answer(request.id!, reason);
-      });
+      const forward = () =>
+        remote.send(message).catch((error: unknown) => {
+          const reason = describe(error);
+          output.warn(`${request.method ?? "a response"} did not reach ${url.origin}: ${reason}`);
+          // A request must be answered, or the client waits for ever.
+          if (isRequest) answer(request.id!, reason);
+        });
+      if (request.method === "initialize" && request.id !== undefined) {
+        const answered = new Promise<void>((resolve) => opening.set(request.id!, resolve));
+        gate = gate.then(() => Promise.all([forward(), answered]));
+      } else {
+        // Not chained: a slow answer must not hold back the next request (or its cancellation).
+        void gate.then(forward);
+      }
     };
     remote.onmessage = (message) => {
       const response = message as Message;
-      if (response.method === undefined && response.id !== undefined) pending.settle(response.id);
+      if (response.method === undefined && response.id !== undefined) {
+        pending.settle(response.id);
+        opened(response.id);
+      }
       if (response.id !== undefined && initializing.delete(response.id) && typeof response.result?.protocolVersion === "string") {
         // Later requests carry MCP-Protocol-Version, as the SDK's Client would set it.
         remote.setProtocolVersion(response.result.protocolVersion);

@@ -141,4 +141,35 @@ describe("discover against broken servers", () => {
     const { report } = await discoverJson(server.url);
     expect(report.resourceMetadata.tried[0]?.refused).toBe(report.failure?.message);
   });
+
+  // A terminal acts on these: OSC 52 writes the clipboard, CSI 2K erases the line, U+009B is a one-byte CSI.
+  describe("escape sequences in server metadata never reach the terminal", () => {
+    const hostile = (marker: string) => `${marker}\u001b]52;c;ZXZpbA==\u0007\u001b[2K\u009b31m`;
+    const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+    it.each([
+      [
+        "scopes, auth methods and grant types",
+        changed((o) => ({
+          [PRM_PATH]: broken.resourceMetadata(o, { scopes_supported: ["mcp:tools", hostile("scope-marker")] }),
+          [AS_PATH]: broken.serverMetadata(o, {
+            token_endpoint_auth_methods_supported: ["client_secret_basic", hostile("method-marker")],
+            grant_types_supported: ["client_credentials", hostile("grant-marker")],
+          }),
+        })),
+        ["scope-marker", "method-marker", "grant-marker"],
+      ],
+      [
+        "the resource (refused, and quoted in why: percent-encoded by the URL parser)",
+        (o: string) => prmWith({ resource: `${o}/${hostile("resource-marker")}` })(o),
+        ["resource-marker"],
+      ],
+    ])("%s", async (_, routes, markers) => {
+      const server = await serve(routes);
+      const text = await run([server.url]);
+      // The markers show the hostile values were printed, so their absence of control characters means something.
+      for (const marker of markers) expect(text.stdout).toContain(marker);
+      expect(controls.test(text.stdout)).toBe(false);
+      expect(controls.test(text.stderr)).toBe(false);
+    });
+  });
 });
