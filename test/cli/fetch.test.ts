@@ -1,21 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { run } from "../../src/cli/index.js";
 import type { Io } from "../../src/cli/output.js";
 import { useMockServer } from "../helpers.js";
+import { cli as runCli } from "./run.js";
 
 // Any request that got past the checks would reach the mock (and be counted), never the network.
 const msw = useMockServer();
 const ENV = { MCP_CLIENT_ID: "fetch-usage-client", MCP_CLIENT_SECRET: "fetch-usage-secret" };
 
-async function cli(argv: string[], env: Io["env"] = ENV) {
-  const text = { stdout: "", stderr: "" };
-  const code = await run(argv, {
-    stdout: { write: (chunk: string) => (text.stdout += chunk) },
-    stderr: { write: (chunk: string) => (text.stderr += chunk) },
-    env,
-  });
-  return { code, ...text };
-}
+const cli = (argv: string[], env: Io["env"] = ENV) => runCli(argv, env);
 
 describe("fetch: usage mistakes in the request itself", () => {
   it.each([

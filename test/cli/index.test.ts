@@ -1,13 +1,12 @@
 import { HttpResponse, http } from "msw";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { HELP } from "../../src/cli/help.js";
-import { run } from "../../src/cli/index.js";
-import type { Io } from "../../src/cli/output.js";
 import { RpcHttpError, VERSION } from "../../src/cli/rpc.js";
 import { stdio } from "../../src/cli/stdio.js";
 import { ClientCredentialsError } from "../../src/errors.js";
 import { type Canaries, canaries } from "../canary.js";
 import { useMockServer } from "../helpers.js";
+import { cli } from "./run.js";
 
 // `stdio` stands in for any command that throws: the error paths of run() are the same for all.
 vi.mock("../../src/cli/stdio.js", () => ({ stdio: vi.fn() }));
@@ -20,16 +19,6 @@ beforeAll(async () => {
   c = await canaries();
 });
 beforeEach(() => throwing.mockReset());
-
-async function cli(argv: string[], env: Io["env"] = {}) {
-  const text = { stdout: "", stderr: "" };
-  const code = await run(argv, {
-    stdout: { write: (chunk: string) => (text.stdout += chunk) },
-    stderr: { write: (chunk: string) => (text.stderr += chunk) },
-    env,
-  });
-  return { code, ...text };
-}
 
 describe("run: help and dispatch", () => {
   it("prints the main help on stderr (so `$(…)` captures nothing) and exits 2 without a command", async () => {
