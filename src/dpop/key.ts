@@ -40,7 +40,10 @@ export async function importDpopKey(pair: CryptoKeyPair, algorithm?: string): Pr
 }
 
 /** The JWS algorithm of a WebCrypto key, and the parameters `sign` needs for it. */
-function signing(algorithm: KeyAlgorithm & { namedCurve?: string; hash?: { name: string } }): { alg: string; params: AlgorithmIdentifier | EcdsaParams | RsaPssParams } {
+function signing(algorithm: KeyAlgorithm & { namedCurve?: string; hash?: { name: string } }): {
+  alg: string;
+  params: AlgorithmIdentifier | EcdsaParams | RsaPssParams;
+} {
   const bits = algorithm.hash?.name.replace("SHA-", "") ?? "";
   switch (algorithm.name) {
     case "ECDSA": {

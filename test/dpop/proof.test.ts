@@ -1,0 +1,90 @@
+import * as jose from "jose";
+import { describe, expect, it } from "vitest";
+import { Dpop } from "../../src/dpop/index.js";
+import { DpopKeyError, generateDpopKey, importDpopKey } from "../../src/dpop/key.js";
+import { Nonces } from "../../src/dpop/nonces.js";
+import { createProof } from "../../src/dpop/proof.js";
+
+/** Verifies a proof as a resource server would: the signature against the key in its own header. */
+async function verify(proof: string) {
+  const { payload, protectedHeader } = await jose.jwtVerify(proof, jose.EmbeddedJWK, { typ: "dpop+jwt" });
+  return { payload, protectedHeader };
+}
+
+describe("DPoP keys", () => {
+  it("generates a non-extractable ES256 key whose thumbprint is RFC 7638's", async () => {
+    const key = await generateDpopKey();
+    expect(key.alg).toBe("ES256");
+    expect(key.privateKey.extractable).toBe(false);
+    expect(Object.keys(key.jwk)).toEqual(["crv", "kty", "x", "y"]);
+    expect(key.thumbprint).toBe(await jose.calculateJwkThumbprint(key.jwk as jose.JWK));
+  });
+
+  it.each([
+    ["ES384", { name: "ECDSA", namedCurve: "P-384" }],
+    ["EdDSA", { name: "Ed25519" }],
+    ["RS256", { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }],
+    ["PS256", { name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }],
+  ])("imports a caller's %s key pair, and its proofs verify", async (alg, params) => {
+    const pair = (await crypto.subtle.generateKey(params as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
+    const key = await importDpopKey(pair);
+    expect(key.alg).toBe(alg);
+    expect(key.thumbprint).toBe(await jose.calculateJwkThumbprint(key.jwk as jose.JWK));
+    const { protectedHeader } = await verify(await createProof(key, { htm: "POST", htu: "https://as.example/token" }));
+    expect(protectedHeader.alg).toBe(alg);
+  });
+
+  it("refuses a key that cannot sign proofs, and an algorithm that does not fit the key", async () => {
+    const hmac = await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    await expect(importDpopKey({ privateKey: hmac, publicKey: hmac } as CryptoKeyPair)).rejects.toBeInstanceOf(DpopKeyError);
+    const ec = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    await expect(importDpopKey(ec, "RS256")).rejects.toThrow(/does not fit this key \(it signs ES256\)/);
+  });
+});
+
+describe("DPoP proofs", () => {
+  it("bind method and URL (no query or fragment), with a fresh jti and iat each time", async () => {
+    const key = await generateDpopKey();
+    const first = await verify(await createProof(key, { htm: "post", htu: "https://mcp.example.com/mcp?x=1#frag" }));
+    const second = await verify(await createProof(key, { htm: "post", htu: "https://mcp.example.com/mcp" }));
+    expect(first.protectedHeader).toEqual({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk });
+    expect(first.payload).toMatchObject({ htm: "POST", htu: "https://mcp.example.com/mcp" });
+    expect(Math.abs((first.payload.iat ?? 0) - Date.now() / 1000)).toBeLessThan(5);
+    expect(first.payload.jti).not.toBe(second.payload.jti);
+    expect(first.payload).not.toHaveProperty("ath");
+    expect(first.payload).not.toHaveProperty("nonce");
+  });
+
+  it("carry ath, the base64url SHA-256 of the access token, and the nonce when given", async () => {
+    const key = await generateDpopKey();
+    const token = "an-access-token.with~chars";
+    const { payload } = await verify(await createProof(key, { htm: "GET", htu: "https://mcp.example.com/mcp", accessToken: token, nonce: "n-1" }));
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+    expect(payload.ath).toBe(jose.base64url.encode(digest));
+    expect(payload.nonce).toBe("n-1");
+  });
+
+  it("Dpop uses the nonce its server last sent, per origin", async () => {
+    const dpop = new Dpop({ mode: "always" });
+    dpop.nonces.remember("https://as.example/token", { headers: new Headers({ "dpop-nonce": "as-nonce" }) });
+    const atAs = await verify(await dpop.proof("POST", "https://as.example/token"));
+    const atMcp = await verify(await dpop.proof("POST", "https://mcp.example.com/mcp", "t"));
+    expect(atAs.payload.nonce).toBe("as-nonce");
+    expect(atMcp.payload).not.toHaveProperty("nonce");
+    expect(atAs.protectedHeader.jwk).toEqual(atMcp.protectedHeader.jwk); // one key per instance
+  });
+});
+
+describe("Nonces", () => {
+  it("keeps the latest nonce per origin, says when one is new, and refuses what is not NQCHAR", () => {
+    const nonces = new Nonces();
+    const answer = (nonce: string) => ({ headers: new Headers({ "dpop-nonce": nonce }) });
+    expect(nonces.remember("https://a.example/x", answer("one"))).toBe(true);
+    expect(nonces.remember("https://a.example/y", answer("one"))).toBe(false);
+    expect(nonces.get("https://a.example/z")).toBe("one");
+    expect(nonces.get("https://b.example/")).toBeUndefined();
+    expect(nonces.remember("https://a.example/", answer('quote"d'))).toBe(false);
+    expect(nonces.remember("https://a.example/", answer("two"))).toBe(true);
+    expect(nonces.get("https://a.example/")).toBe("two");
+  });
+});
