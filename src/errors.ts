@@ -36,6 +36,7 @@ export type ClientCredentialsErrorCode =
   | "store_value_too_large"
   | "assertion_unavailable"
   | "invalid_assertion"
+  | "dpop_not_bound"
   // resource
   | "unexpected_redirect"
   | "too_many_redirects";

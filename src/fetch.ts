@@ -73,7 +73,9 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
     const guard = new StoreGuard({ store: resolved.store, timeoutMs: resolved.storeTimeoutMs, emit });
     const servers = new ServerDirectory(resolved, http, guard);
     const bindings = new BindingRegistry(resolved, http, guard, (binding) => servers.get(binding));
-    const tokens = new TokenCache(resolved, http, servers, guard);
+    // Loaded on first use, like jose: a client without DPoP never loads it.
+    const dpop = resolved.dpop && import("./dpop/index.js").then(({ Dpop }) => new Dpop(resolved.dpop!));
+    const tokens = new TokenCache(resolved, http, servers, guard, dpop);
 
     const gates = new ColdGate(resolved.discoveryTtlMs, guard, resolved.lockTtlMs, resolved.fingerprint);
 
@@ -90,7 +92,8 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
         if (hasAuthorization(headers)) return strict(input, withField(init as RequestInit, "headers", headers));
         const binding = bindings.routeBinding(route);
         const token = binding && tokens.peek(binding);
-        if (!binding || !token) return general(input, init && withField(init, "headers", headers));
+        // A bound token needs a proof signed for each request: not a hot-path job.
+        if (!binding || !token || token.tokenType === "DPoP") return general(input, init && withField(init, "headers", headers));
         // A stream can be sent once: read it first, so a 401 can still be answered with a retry.
         const body = init?.body;
         if (init && body instanceof ReadableStream) {
@@ -191,6 +194,15 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
     ): Promise<Response> {
       const { url, signal } = request;
       if (response.status !== 401 && response.status !== 403) return response;
+      // One DPoP nonce retry per call, wherever the resource first asks for a nonce.
+      let nonceRetried = false;
+      const nonce = async (answer: Response) => {
+        if (nonceRetried) return answer;
+        const next = await withNonce(request, binding, token, answer);
+        nonceRetried = next !== answer;
+        return next;
+      };
+      response = await nonce(response);
       // A 401 or 403 from another origin (redirects took the request there) says nothing about this resource.
       if (foreign.has(response) || (response.redirected && response.url && new URL(response.url).origin !== url.origin)) return response;
       if (response.status === 401) {
@@ -209,7 +221,7 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
         // One turn of the event loop first: Node's fetch pools the 401's connection only then, and a
         // retry sent at once would open a new one (10,000 of them, for 10,000 callers of a rotated token).
         if (!HIDES_REDIRECTS) await new Promise((resolve) => nextTurn(resolve, 0));
-        response = await send(request, binding, token);
+        response = await nonce(await send(request, binding, token));
       }
 
       if (response.status === 403 && binding && token) {
@@ -232,9 +244,10 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
       const covered = Boolean(binding && token && isUnderResource(request.url, binding.boundary));
       // Browsers hide redirect targets (opaqueredirect) but drop Authorization across origins themselves.
       if (!covered || !binding || !token || request.redirect !== "follow" || HIDES_REDIRECTS) {
-        return strict(...request.build(covered ? token : undefined, request.redirect));
+        const sent = covered ? token : undefined;
+        return observed(request, sent, await strict(...request.build(sent, request.redirect, await proofFor(request, sent))));
       }
-      return redirected(request, binding, token, await base(...request.build(token, "manual")));
+      return redirected(request, binding, token, await observed(request, token, await base(...request.build(token, "manual", await proofFor(request, token)))));
     }
 
     /**
@@ -268,10 +281,41 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
           if (current.url.origin !== request.url.origin) foreign.add(away);
           return away;
         }
-        response = await base(...current.build(token, "manual"));
+        // A new proof for each hop: its htu is the hop's URL.
+        response = await observed(current, token, await base(...current.build(token, "manual", await proofFor(current, token))));
       }
       discard(response);
       throw new ClientCredentialsError("resource", `more than ${MAX_REDIRECTS} redirects`, { code: "too_many_redirects", url: request.url.href });
+    }
+
+    /** A fresh DPoP proof for a request that carries a bound token (RFC 9449 §7): `ath` included. */
+    async function proofFor(request: Replayable, token: StoredToken | undefined): Promise<string | undefined> {
+      if (token?.tokenType !== "DPoP" || !dpop) return undefined;
+      return (await dpop).proof(request.method, request.url, token.accessToken);
+    }
+
+    /** Keeps a nonce the resource sends with any answer to a bound request (RFC 9449 §9). */
+    async function observed(request: Replayable, token: StoredToken | undefined, response: Response): Promise<Response> {
+      if (token?.tokenType === "DPoP" && dpop && (await dpop).nonces.remember(request.url, response)) {
+        newNonce.add(response);
+        emit({ type: "dpop-nonce", url: resourceOf(request.url).href });
+      }
+      return response;
+    }
+
+    /**
+     * After a `401` whose DPoP challenge says `use_dpop_nonce` and that brought a new nonce, sends
+     * once more with a proof that carries it: a retry of its own, on top of the one after a 401.
+     */
+    async function withNonce(request: Replayable, binding: Binding | undefined, token: StoredToken | undefined, response: Response): Promise<Response> {
+      if (response.status !== 401 || token?.tokenType !== "DPoP" || !dpop) return response;
+      const challenges = parseWwwAuthenticate(response.headers.get("www-authenticate"));
+      const asks = challenges.some((challenge) => challenge.scheme === "dpop" && challenge.params.error?.includes("use_dpop_nonce"));
+      // observed() kept the nonce; a 401 that repeats the one just sent is not retried (no loop).
+      if (!asks || !newNonce.has(response)) return response;
+      discard(response);
+      emit({ type: "retry", url: resourceOf(request.url).href, reason: "use_dpop_nonce" });
+      return send(request, binding, token);
     }
 
     return Object.assign(authFetch, {
@@ -299,6 +343,9 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
  * not stall every 401 retry. Browsers skip the turn: a hidden tab delays timers by a second.
  */
 const nextTurn = globalThis.setTimeout.bind(globalThis);
+
+/** Responses that brought a DPoP nonce the request did not carry yet. */
+const newNonce = new WeakSet<Response>();
 
 /** Responses from another origin that our own redirect handling reached (fetch did not mark them `redirected`). */
 const foreign = new WeakSet<Response>();
@@ -329,5 +376,8 @@ function withoutToken(challenge: BearerChallenge | undefined, token: StoredToken
  */
 function challengeOf(response: Response): BearerChallenge | undefined {
   const challenges = parseWwwAuthenticate(response.headers.get("www-authenticate"));
-  return challenges.length === 0 && response.status === 401 ? { resourceMetadata: [] } : bearerChallenge(challenges);
+  return challenges.length === 0 && response.status === 401 ? { resourceMetadata: [] } : bearerChallenge(challenges, AUTH_SCHEMES);
 }
+
+/** A resource that wants DPoP says so with a DPoP challenge (RFC 9449 §7.1); it is read as a Bearer one is. */
+const AUTH_SCHEMES = ["bearer", "dpop"];

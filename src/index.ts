@@ -19,6 +19,7 @@ export type {
   ClientCredentialsEvent,
   ClientCredentialsOptions,
   CommonOptions,
+  DpopOptions,
   FetchLike,
   GrantType,
   LockingTokenStore,

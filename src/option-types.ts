@@ -140,6 +140,35 @@ export interface CommonOptions {
    * @default undefined
    */
   onEvent?: (event: ClientCredentialsEvent) => void;
+  /**
+   * DPoP (RFC 9449, MCP SEP-1932): tokens bound to a key pair that never leaves this client, so
+   * a stolen token alone is worthless. Every token request and every request to the resource
+   * carries a fresh proof signed with that key. `true`: always, with a non-extractable ES256 key
+   * generated per instance (its tokens never go to a shared store); `"auto"`: only where the
+   * authorization server lists DPoP algorithms (`dpop_signing_alg_values_supported`); or your
+   * own key pair, which a fleet may share (its tokens then may be shared too).
+   * @default false
+   * @example
+   * withClientCredentials({ clientId, privateKey, dpop: true });
+   * withClientCredentials({ clientId, privateKey, dpop: { keyPair: await loadFleetKeyPair() } });
+   */
+  dpop?: boolean | "auto" | DpopOptions;
+}
+
+/** A DPoP key pair of your own: ECDSA (P-256/384/521), Ed25519, RSASSA-PKCS1-v1_5 or RSA-PSS. */
+export interface DpopOptions {
+  /** The private key must allow `sign`; it may be non-extractable. */
+  keyPair: CryptoKeyPair;
+  /**
+   * The JWS algorithm; it must fit the key.
+   * @default the key's: ES256 for P-256, EdDSA for Ed25519, RS256 / PS256 by the key's hash
+   */
+  algorithm?: string;
+  /**
+   * When to use it: `"always"`, or `"auto"` (only where the authorization server lists DPoP algorithms).
+   * @default "always"
+   */
+  mode?: "always" | "auto";
 }
 
 /** Options of {@link withClientCredentials}. */

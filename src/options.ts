@@ -1,4 +1,5 @@
 import { resourceOf } from "./discovery/resource-metadata.js";
+import type { DpopSetting } from "./dpop/index.js";
 import { configError } from "./errors.js";
 import type { PrivateKeyInput } from "./grant/key-type.js";
 import { secureUrl } from "./http.js";
@@ -58,6 +59,8 @@ export interface ResolvedOptions {
   /** `onEvent` was given: without it, hot paths may skip building event objects at all. */
   readonly observed: boolean;
   readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  /** DPoP, when on: when to use it and with which key pair (none: generated per instance). */
+  readonly dpop: DpopSetting | undefined;
   /** How long a fleet lock's holder may take before a waiter takes over: `timeoutMs`, at least 1 s. */
   readonly lockTtlMs: number;
   /** Identifies this configuration (never its credential) in shared-store keys. */
@@ -113,6 +116,7 @@ function resolveCommon(
   authMethod: ClientAuthMethod | undefined,
 ): ResolvedOptions {
   const { resource, resourceUrl, issuer, tokenEndpoint, scope, store, onEvent, waitUntil } = options;
+  const dpop = dpopSetting(options.dpop);
   if (resource === false && resourceUrl === undefined) {
     throw configError("resource: false needs resourceUrl, the URL prefix that may receive tokens (no resource indicator binds them to a server)");
   }
@@ -167,12 +171,15 @@ function resolveCommon(
       : () => {},
     observed: onEvent !== undefined,
     waitUntil,
+    dpop,
     // The grant is part of the configuration: a workload's tokens are not a client's.
     fingerprint: [
       clientId ?? null,
       ...URL_OPTIONS.map((name) => options[name] ?? null),
       [...scopes].sort(),
       ...(credential.kind === "workload" ? ["jwt-bearer"] : []),
+      // Bound tokens are not bearer tokens; the key's thumbprint joins the cache key when known.
+      ...(dpop ? [`dpop:${dpop.mode}`] : []),
     ],
   };
   // Not enumerable: logging or serialising the resolved options never shows the credential.
@@ -200,4 +207,18 @@ function checkIndicator(value: string, resourceUrl: string | undefined): void {
 function isStore(store: TokenStore): boolean {
   const fn = (name: keyof TokenStore) => typeof store[name] === "function";
   return typeof store === "object" && store !== null && fn("get") && fn("set") && fn("delete") && fn("acquire") === fn("release");
+}
+
+/** The `dpop` option, checked; `undefined` when DPoP is off. The key itself is made or imported on first use. */
+function dpopSetting(option: CommonOptions["dpop"]): DpopSetting | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return { mode: "always" };
+  if (option === "auto") return { mode: "auto" };
+  if (typeof option === "object" && option !== null && typeof option.keyPair === "object" && option.keyPair !== null) {
+    const { keyPair, algorithm, mode = "always" } = option;
+    if (mode !== "always" && mode !== "auto") throw configError('dpop.mode must be "always" or "auto"');
+    if (algorithm !== undefined && typeof algorithm !== "string") throw configError("dpop.algorithm must be a JWS algorithm name");
+    return { mode, keyPair, algorithm };
+  }
+  throw configError('dpop must be true, "auto" or { keyPair }');
 }

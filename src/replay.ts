@@ -1,4 +1,4 @@
-import { authorize, initOf, ownHeaders, withField } from "./request-init.js";
+import { authorize, initOf, ownHeaders, setHeader, withField } from "./request-init.js";
 import type { StoredToken } from "./types.js";
 
 const CONTENT_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
@@ -41,9 +41,18 @@ export class Replayable {
     return this.init.redirect ?? "follow";
   }
 
-  build(token: StoredToken | undefined, redirect: RequestRedirect): [string, RequestInit] {
+  get method(): string {
+    return (this.init.method ?? "GET").toUpperCase();
+  }
+
+  /** The request to send, with the token (and for a DPoP-bound one, its proof) when given. */
+  build(token: StoredToken | undefined, redirect: RequestRedirect, proof?: string): [string, RequestInit] {
     const init = { ...this.init, redirect };
-    if (token) init.headers = authorize(ownHeaders(this.init.headers), `Bearer ${token.accessToken}`);
+    if (token) {
+      const headers = ownHeaders(this.init.headers);
+      if (proof !== undefined) setHeader(headers, "dpop", proof);
+      init.headers = authorize(headers, `${proof === undefined ? "Bearer" : "DPoP"} ${token.accessToken}`);
+    }
     return [this.url.href, init];
   }
 

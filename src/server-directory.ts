@@ -15,6 +15,8 @@ export interface Server {
   auth: ClientAuthenticator;
   /** The metadata's grant_types_supported when it does not list our grant: quoted if the server refuses. */
   grantTypes?: readonly string[];
+  /** RFC 9449 §5.1: the DPoP algorithms the server accepts, when its metadata lists them. */
+  dpopAlgs?: readonly string[];
 }
 
 type Metadata = AuthorizationServerMetadata & { token_endpoint: string };
@@ -80,7 +82,8 @@ export class ServerDirectory {
     );
     // Advisory (RFC 8414): a server that does not list the grant still gets one attempt.
     const grantTypes = metadata.grant_types_supported;
-    return grantTypes && !grantTypes.includes(server.auth.grant) ? { ...server, grantTypes } : server;
+    const dpopAlgs = metadata.dpop_signing_alg_values_supported;
+    return defined({ ...server, grantTypes: grantTypes && !grantTypes.includes(server.auth.grant) ? grantTypes : undefined, dpopAlgs });
   }
 
   /** The metadata, from the shared store (checked again, as if just fetched) or from the server. */
@@ -98,6 +101,7 @@ export class ServerDirectory {
         token_endpoint: metadata.token_endpoint,
         token_endpoint_auth_methods_supported: metadata.token_endpoint_auth_methods_supported,
         token_endpoint_auth_signing_alg_values_supported: metadata.token_endpoint_auth_signing_alg_values_supported,
+        dpop_signing_alg_values_supported: metadata.dpop_signing_alg_values_supported,
         grant_types_supported: metadata.grant_types_supported,
       }),
     );

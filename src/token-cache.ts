@@ -1,4 +1,5 @@
 import type { Binding } from "./binding.js";
+import type { Dpop } from "./dpop/index.js";
 import { ClientCredentialsError, withoutQuery } from "./errors.js";
 import { abandoned, type Flight, Flights } from "./flights.js";
 import { requestToken } from "./grant/token-request.js";
@@ -41,7 +42,11 @@ export class TokenCache {
   /** Bumped by clear(): a token request that started before it must not write back. */
   #generation = 0;
 
-  constructor(options: ResolvedOptions, http: Http, servers: ServerDirectory, guard: StoreGuard) {
+  /** DPoP, loaded on first use when configured. */
+  readonly #dpop: Promise<Dpop> | undefined;
+
+  constructor(options: ResolvedOptions, http: Http, servers: ServerDirectory, guard: StoreGuard, dpop?: Promise<Dpop>) {
+    this.#dpop = dpop;
     this.#options = options;
     this.#http = http;
     this.#servers = servers;
@@ -184,7 +189,10 @@ export class TokenCache {
   async #request(binding: Binding, server: Server, key: string, flight: Flight, release?: () => Promise<void>): Promise<StoredToken> {
     const generation = this.#generation;
     let token: StoredToken;
+    let dpop: Dpop | undefined;
     try {
+      dpop = this.#dpop && (await this.#dpop);
+      if (dpop && !(await dpop.accepts(server.dpopAlgs))) dpop = undefined;
       token = await requestToken(
         this.#http,
         server.auth,
@@ -195,6 +203,7 @@ export class TokenCache {
           scopes: binding.scopes,
           grantTypes: server.grantTypes,
           signal: flight.controller.signal,
+          dpop,
         },
         this.#options.emit,
       );
@@ -207,7 +216,8 @@ export class TokenCache {
       this.#remember(key, token);
       // Awaited: serverless runtimes may cancel or freeze work left running after the response,
       // and the fleet must find the token in the store by the time the lock goes.
-      await this.#guard.write(key, "token", token, token.expiresAt);
+      // A token bound to this instance's own key is useless to the rest of the fleet.
+      if (!dpop || dpop.shared) await this.#guard.write(key, "token", token, token.expiresAt);
     }
     await release?.();
     return token;
@@ -247,7 +257,7 @@ export class TokenCache {
     if (memo?.server === server) return memo.key;
     const key = server.auth
       .identity(defined({ issuer: server.issuer || undefined, tokenEndpoint: server.tokenEndpoint.href, resource: binding.resource }))
-      .then((identity) =>
+      .then(async (identity) =>
         this.#guard.key("token", [
           server.issuer ?? server.tokenEndpoint.href,
           this.#options.clientId ?? null,
@@ -255,6 +265,8 @@ export class TokenCache {
           binding.boundary.href,
           [...binding.scopes].sort(),
           identity,
+          // A DPoP-bound token works only with its key: the key's thumbprint is part of what it is.
+          ...(this.#dpop ? [`dpop:${(await (await this.#dpop).key()).thumbprint}`] : []),
         ]),
       );
     const fresh: KeyMemo = { server, key };

@@ -1,6 +1,6 @@
 import type { ClientCredentialsPhase } from "./errors.js";
 
-export type { AssertionContext, AssertionSource, ClientCredentialsOptions, CommonOptions, WorkloadIdentityOptions } from "./option-types.js";
+export type { AssertionContext, AssertionSource, ClientCredentialsOptions, CommonOptions, DpopOptions, WorkloadIdentityOptions } from "./option-types.js";
 
 /**
  * What the middleware wraps: the global `fetch` or anything of the MCP SDK's `FetchLike` shape.
@@ -98,7 +98,16 @@ export type ClientCredentialsEvent =
   | { type: "discovered"; issuer: string; tokenEndpoint: string; authMethod: TokenAuthMethod }
   | { type: "cache-hit"; issuer: string; resource?: string; scope?: string; expiresAt: number; tier: "memory" | "store" }
   | { type: "cache-miss"; issuer: string; resource?: string; scope?: string; reason: "empty" | "expiring" }
-  | { type: "token-request"; tokenEndpoint: string; grantType: GrantType; authMethod: TokenAuthMethod; resource?: string; scope?: string }
+  | {
+      type: "token-request";
+      tokenEndpoint: string;
+      grantType: GrantType;
+      authMethod: TokenAuthMethod;
+      resource?: string;
+      scope?: string;
+      /** The request carries a DPoP proof: the token will be bound to its key. */
+      dpop?: true;
+    }
   | {
       type: "token-response";
       tokenEndpoint: string;
@@ -111,5 +120,7 @@ export type ClientCredentialsEvent =
       clampedFrom?: number;
     }
   | { type: "http-retry"; url: string; attempt: number; status?: number }
-  | { type: "retry"; url: string; reason: "unauthorized" | "insufficient_scope" }
+  | { type: "retry"; url: string; reason: "unauthorized" | "insufficient_scope" | "use_dpop_nonce" }
+  /** A server sent a new DPoP nonce (RFC 9449 §8, §9); the next proof for its origin carries it. Never the nonce itself. */
+  | { type: "dpop-nonce"; url: string }
   | { type: "error"; phase: ClientCredentialsPhase; message: string };

@@ -22,6 +22,7 @@ function build() {
       token_endpoint_auth_signing_alg_values_supported: list,
       grant_types_supported: list,
       scopes_supported: list,
+      dpop_signing_alg_values_supported: list,
     }),
     /** RFC 6749 §5.1; `expires_in` is left to the caller (some servers send a numeric string). */
     token: z.looseObject({ access_token: string, token_type: string, scope: z.optional(string) }),
@@ -37,6 +38,7 @@ const LISTS = [
   "token_endpoint_auth_methods_supported",
   "token_endpoint_auth_signing_alg_values_supported",
   "grant_types_supported",
+  "dpop_signing_alg_values_supported",
 ];
 let schemas: Schemas | undefined;
 

@@ -167,7 +167,7 @@ export function describeEvent(event: ClientCredentialsEvent): string {
     case "discovered":
       return `· issuer ${event.issuer}, token endpoint ${event.tokenEndpoint}, ${event.authMethod}`;
     case "token-request":
-      return `· token request to ${event.tokenEndpoint} (${event.grantType === "client_credentials" ? "client_credentials" : "jwt-bearer"}, ${event.authMethod}${event.scope ? `, scope "${event.scope}"` : ""})`;
+      return `· token request to ${event.tokenEndpoint} (${event.grantType === "client_credentials" ? "client_credentials" : "jwt-bearer"}, ${event.authMethod}${event.dpop ? ", DPoP" : ""}${event.scope ? `, scope "${event.scope}"` : ""})`;
     case "token-response":
       return `· token response ${event.status}${event.error ? ` ${event.error}` : ""}${event.expiresAt ? `, expires ${new Date(event.expiresAt).toISOString()}` : ""}`;
     case "cache-hit":
@@ -179,5 +179,7 @@ export function describeEvent(event: ClientCredentialsEvent): string {
       return `· retrying ${event.url} (${event.reason})`;
     case "error":
       return `· ${event.phase} error: ${event.message}`;
+    case "dpop-nonce":
+      return `· new DPoP nonce from ${event.url}`;
   }
 }

@@ -118,9 +118,12 @@ export function parseWwwAuthenticate(header: string | null | undefined): Challen
   return challenges;
 }
 
-/** Collects what the Bearer challenges say; `undefined` when there is no Bearer challenge. */
-export function bearerChallenge(challenges: Challenge[]): BearerChallenge | undefined {
-  const bearers = challenges.filter((challenge) => challenge.scheme === "bearer");
+/**
+ * Collects what the Bearer challenges say; `undefined` when there is none. `schemes` (lower case)
+ * widens what counts: a DPoP client reads `DPoP` challenges too (RFC 9449 §7.1).
+ */
+export function bearerChallenge(challenges: Challenge[], schemes: readonly string[] = ["bearer"]): BearerChallenge | undefined {
+  const bearers = challenges.filter((challenge) => schemes.includes(challenge.scheme));
   if (bearers.length === 0) return undefined;
   const all = (name: string) => bearers.flatMap((challenge) => challenge.params[name] ?? []);
   const first = (name: string) => all(name).find((value) => value !== "");

@@ -1,3 +1,4 @@
+import type { Dpop } from "../dpop/index.js";
 import { ClientCredentialsError, type ClientCredentialsErrorOptions, sanitize, withoutQuery } from "../errors.js";
 import { type Http, parseJson, statusFailure } from "../http.js";
 import { isHeaderSafeToken, validate } from "../schemas.js";
@@ -23,6 +24,10 @@ export interface TokenRequest {
   grantTypes?: readonly string[] | undefined;
   /** Ends the request, its retries and their waits: every caller left. */
   signal?: AbortSignal;
+  /** DPoP, when this request binds the token (RFC 9449 §5): a proof in every attempt, a DPoP token back. */
+  dpop?: Dpop;
+  /** Set on the one retry a `use_dpop_nonce` error earns. */
+  nonceRetry?: boolean;
 }
 
 /** One token request (client_credentials, RFC 6749 §4.4, or JWT bearer, RFC 7523 §2.1), response validated. */
@@ -32,11 +37,13 @@ export async function requestToken(
   request: TokenRequest,
   emit: (event: ClientCredentialsEvent) => void,
 ): Promise<StoredToken> {
-  const { resource, issuer } = request;
+  const { resource, issuer, dpop } = request;
   const scope = request.scopes.join(" ") || undefined;
   const tokenEndpoint = request.tokenEndpoint.href;
   const shown = withoutQuery(tokenEndpoint); // for events: a query may hold a key (Azure Functions' ?code=)
-  emit(defined({ type: "token-request", tokenEndpoint: shown, grantType: auth.grant, authMethod: auth.method, resource, scope }));
+  emit(
+    defined({ type: "token-request", tokenEndpoint: shown, grantType: auth.grant, authMethod: auth.method, resource, scope, dpop: dpop ? true : undefined }),
+  );
   const obtainedAt = Date.now();
   const { status, headers, text, retryAfter } = await http.postForm(
     request.tokenEndpoint,
@@ -44,10 +51,13 @@ export async function requestToken(
       const body = new URLSearchParams(defined({ grant_type: auth.grant, resource, scope }) as Record<string, string>);
       const headers = new Headers({ accept: "application/json" });
       await auth.apply(body, headers, defined({ tokenEndpoint, issuer: issuer || undefined, resource }));
+      if (dpop) headers.set("dpop", await dpop.proof("POST", tokenEndpoint));
       return defined({ body, headers, signal: request.signal });
     },
     "token",
   );
+  const nonce = dpop?.nonces.remember(tokenEndpoint, { headers });
+  if (nonce) emit({ type: "dpop-nonce", url: shown });
   const json = parseJson(text);
   const reject = (message: string, fields: ClientCredentialsErrorOptions, error?: string): never => {
     emit(defined({ type: "token-response", tokenEndpoint: shown, status, ok: false, error }));
@@ -64,6 +74,11 @@ export async function requestToken(
       const what = typeof oauth === "string" ? "without an OAuth error" : "with an `error` that is not an OAuth error code";
       const body = json === undefined ? `; its body is not JSON${contentType(headers)}` : "";
       return reject(`token endpoint answered ${failure.answered} ${what}${body}`, { code: failure.code });
+    }
+    // RFC 9449 §8: the server wants a nonce in the proof; one retry with it, on top of any other.
+    if (dpop && oauth.error === "use_dpop_nonce" && nonce && !request.nonceRetry) {
+      emit(defined({ type: "token-response", tokenEndpoint: shown, status, ok: false, error: oauth.error }));
+      return requestToken(http, auth, { ...request, nonceRetry: true }, emit);
     }
     // Some servers echo what they received: the secret must not reach messages or events.
     const code = auth.redact(oauth.error);
@@ -84,15 +99,32 @@ export async function requestToken(
     const problem = json === undefined ? `is not JSON${contentType(headers)}` : `is invalid (${why})`;
     return reject(`token response ${problem}`, { code: "invalid_token_response" });
   }
-  const tokenType = token.token_type;
-  if (tokenType.toLowerCase() !== "bearer") {
-    return reject(`unsupported token_type ${JSON.stringify(tokenType.slice(0, 64))} (only Bearer is supported)`, { code: "unsupported_token_type" });
+  const tokenType = token.token_type.toLowerCase();
+  if (dpop && tokenType === "bearer") {
+    return reject(
+      'the authorization server answered a DPoP proof with a Bearer token: it ignores DPoP for this client (enable it there, or use dpop: "auto")',
+      {
+        code: "dpop_not_bound",
+      },
+    );
+  }
+  if (tokenType !== (dpop ? "dpop" : "bearer")) {
+    const expected = dpop ? "a DPoP token was asked for" : "only Bearer is supported";
+    return reject(`unsupported token_type ${JSON.stringify(token.token_type.slice(0, 64))} (${expected})`, { code: "unsupported_token_type" });
   }
   const clampedFrom = expiresIn > MAX_EXPIRES_IN_SECONDS ? expiresIn : undefined;
   const expiresAt = obtainedAt + Math.min(expiresIn, MAX_EXPIRES_IN_SECONDS) * 1000;
   const granted = (token.scope ?? scope) || undefined;
   emit(defined({ type: "token-response", tokenEndpoint: shown, status, ok: true, expiresAt, scope: granted, clampedFrom }));
-  return defined({ accessToken: token.access_token, tokenType, expiresAt, obtainedAt, scope: granted, resource, issuer: issuer || undefined });
+  return defined({
+    accessToken: token.access_token,
+    tokenType: dpop ? "DPoP" : token.token_type,
+    expiresAt,
+    obtainedAt,
+    scope: granted,
+    resource,
+    issuer: issuer || undefined,
+  });
 }
 
 /**
