@@ -10,6 +10,7 @@ import { benchDir, machine, root } from "./lib/common.mjs";
 const ORDER = [
   "hot-path.mjs", // CPU per call with a cached token (stub fetch)
   "signing.mjs", // private_key_jwt assertion cost per algorithm
+  "dpop.mjs", // what a DPoP proof adds per request
   "cold-start.mjs", // a fresh instance's first request (loopback)
   "stampede.mjs", // N concurrent cold requests (loopback)
   "latency-tail.mjs", // steady traffic across token lifetimes (loopback)
