@@ -25,6 +25,7 @@ const RUNNERS: Record<string, { runner: string; script: string }> = {
   "examples/workload-kubernetes.mjs": { runner: "test/e2e/workload-platforms.test.ts", script: "test:e2e" },
   "examples/workload-entra.mjs": { runner: "test/e2e/workload-platforms.test.ts", script: "test:e2e" },
   "examples/mcp-sdk-v2-client.mjs": { runner: "test/e2e/mcp-sdk-v2.test.ts", script: "test:e2e" },
+  "examples/dpop.mjs": { runner: "test/e2e/dpop.test.ts", script: "test:e2e" },
   "examples/conformance-client.mjs": { runner: "test/e2e/conformance/run.mjs", script: "test:conformance" },
   "examples/ai-sdk.mjs": { runner: "test/frameworks", script: "test:frameworks" },
   "examples/mastra.mjs": { runner: "test/frameworks", script: "test:frameworks" },
