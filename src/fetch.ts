@@ -291,7 +291,9 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
     /** A fresh DPoP proof for a request that carries a bound token (RFC 9449 §7): `ath` included. */
     async function proofFor(request: Replayable, token: StoredToken | undefined): Promise<string | undefined> {
       if (token?.tokenType !== "DPoP" || !dpop) return undefined;
-      return (await dpop).proof(request.method, request.url, token.accessToken);
+      const proof = await (await dpop).proof(request.method, request.url, token.accessToken);
+      emit({ type: "dpop-proof", url: resourceOf(request.url).href, method: request.method });
+      return proof;
     }
 
     /** Keeps a nonce the resource sends with any answer to a bound request (RFC 9449 §9). */

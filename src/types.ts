@@ -123,4 +123,6 @@ export type ClientCredentialsEvent =
   | { type: "retry"; url: string; reason: "unauthorized" | "insufficient_scope" | "use_dpop_nonce" }
   /** A server sent a new DPoP nonce (RFC 9449 §8, §9); the next proof for its origin carries it. Never the nonce itself. */
   | { type: "dpop-nonce"; url: string }
+  /** A request to the resource carries a fresh DPoP proof. Never the proof itself. */
+  | { type: "dpop-proof"; url: string; method: string }
   | { type: "error"; phase: ClientCredentialsPhase; message: string };

@@ -181,5 +181,7 @@ export function describeEvent(event: ClientCredentialsEvent): string {
       return `· ${event.phase} error: ${event.message}`;
     case "dpop-nonce":
       return `· new DPoP nonce from ${event.url}`;
+    case "dpop-proof":
+      return `· DPoP proof for ${event.method} ${event.url}`;
   }
 }

@@ -13,8 +13,10 @@ export type {
   McpAuthMockOptions,
   MockAuthMethod,
   MockClient,
+  MockDpopOptions,
   MockEndpoint,
   MockFault,
   MockWorkload,
+  RecordedDpop,
   RecordedRequest,
 } from "./types.js";

@@ -14,6 +14,8 @@ export function resourceMetadataDocument(state: MockState): Record<string, unkno
     authorization_servers: [config.issuer],
     scopes_supported: [...config.scopesSupported],
     bearer_methods_supported: ["header"],
+    // RFC 9728 §2: which proof algorithms the resource accepts, and whether it wants bound tokens only.
+    ...(config.dpop ? { dpop_signing_alg_values_supported: [...config.dpop.algorithms], dpop_bound_access_tokens_required: config.dpop.required } : {}),
     ...config.resourceMetadata,
   };
 }
@@ -33,6 +35,7 @@ export function authorizationServerMetadataDocument(state: MockState): Record<st
   }
   if (config.grantTypesSupported !== null) doc.grant_types_supported = [...config.grantTypesSupported];
   doc.scopes_supported = [...config.scopesSupported];
+  if (config.dpop) doc.dpop_signing_alg_values_supported = [...config.dpop.algorithms]; // RFC 9449 §5.1
   doc.response_types_supported = [];
   return { ...doc, ...config.authorizationServerMetadata };
 }

@@ -49,6 +49,9 @@ export function createMcpAuthMock(options: McpAuthMockOptions): McpAuthMock {
     revoke(accessToken?: string) {
       state.revoke(accessToken);
     },
+    rotateDpopNonce(server?: "token" | "resource") {
+      state.rotateDpopNonce(server);
+    },
     clearRequests() {
       state.requests.length = 0;
     },

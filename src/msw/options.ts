@@ -3,6 +3,7 @@
  * @internal
  */
 import type { JWK } from "jose";
+import { resolveDpop } from "./dpop.js";
 import type { McpAuthMockOptions, MockAuthMethod, MockClient, MockWorkload } from "./types.js";
 
 export const DEFAULT_ISSUER = "https://auth.example.com";
@@ -26,6 +27,13 @@ export interface ResolvedWorkload {
   jwks: { keys: JWK[] };
   subject: string | undefined;
   scopes: ReadonlySet<string>;
+}
+
+/** The `dpop` option with its defaults; `undefined` when DPoP is off. */
+export interface ResolvedDpop {
+  required: boolean;
+  requireNonce: boolean;
+  algorithms: string[];
 }
 
 export interface ResolvedConfig {
@@ -56,6 +64,7 @@ export interface ResolvedConfig {
   requireResourceIndicator: boolean;
   resourceMetadata: Record<string, unknown>;
   authorizationServerMetadata: Record<string, unknown>;
+  dpop: ResolvedDpop | undefined;
 }
 
 /** `origin + pathname` of a URL: how the handlers match requests (query ignored). */
@@ -80,7 +89,7 @@ function parseIdentifier(name: string, value: string): URL {
   return url;
 }
 
-const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "priv", "key_ops", "ext"];
+export const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "priv", "key_ops", "ext"];
 
 function toPublicJwks(jwks: JsonWebKey[] | { keys: JsonWebKey[] }): { keys: JWK[] } {
   const keys = Array.isArray(jwks) ? jwks : jwks.keys;
@@ -204,6 +213,7 @@ export function resolveOptions(options: McpAuthMockOptions): ResolvedConfig {
     requireResourceIndicator: options.requireResourceIndicator ?? false,
     resourceMetadata: { ...options.resourceMetadata },
     authorizationServerMetadata: { ...options.authorizationServerMetadata },
+    dpop: resolveDpop(options.dpop),
   };
 }
 

@@ -4,9 +4,10 @@
  * @internal
  */
 
+import { newNonce } from "./dpop.js";
 import { applyFault } from "./faults.js";
 import type { ResolvedConfig } from "./options.js";
-import type { IssuedToken, MockEndpoint, MockFault, RecordedRequest } from "./types.js";
+import type { IssuedToken, MockEndpoint, MockFault, RecordedDpop, RecordedRequest } from "./types.js";
 
 interface QueuedFault {
   fault: MockFault;
@@ -20,6 +21,12 @@ export class MockState {
   readonly revoked = new Set<string>();
   readonly usedJti = new Set<string>();
   readonly faultQueues = new Map<MockEndpoint, QueuedFault[]>();
+  /** `jti` values of accepted DPoP proofs, per server and key (RFC 9449 §11.1). */
+  readonly usedDpopJti = new Set<string>();
+  /** The current DPoP nonce of the authorization server and of the resource (RFC 9449 §8, §9). */
+  readonly dpopNonces = { token: newNonce(), resource: newNonce() };
+  /** Each request's record, so a handler can note what it made of the request's DPoP proof. */
+  readonly #records = new WeakMap<Request, RecordedRequest>();
 
   constructor(readonly config: ResolvedConfig) {}
 
@@ -61,6 +68,18 @@ export class MockState {
     this.revoked.clear();
     this.usedJti.clear();
     this.faultQueues.clear();
+    this.usedDpopJti.clear();
+    this.rotateDpopNonce();
+  }
+
+  rotateDpopNonce(server?: "token" | "resource"): void {
+    if (server !== "resource") this.dpopNonces.token = newNonce();
+    if (server !== "token") this.dpopNonces.resource = newNonce();
+  }
+
+  noteDpop(request: Request, outcome: RecordedDpop): void {
+    const record = this.#records.get(request);
+    if (record !== undefined) record.dpop = outcome;
   }
 
   /**
@@ -74,6 +93,7 @@ export class MockState {
     });
     const record: RecordedRequest = { endpoint, method: request.method, url: request.url, headers, body: "" };
     this.requests.push(record);
+    this.#records.set(request, record);
     const fault = this.takeFault(endpoint);
     record.body = await request.clone().text();
     const normal = () => behaviour(request);

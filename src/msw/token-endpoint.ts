@@ -5,6 +5,7 @@
  */
 import { type HttpHandler, HttpResponse, http } from "msw";
 import { authenticateClient } from "./client-auth.js";
+import { nonceHeaders, verifyProof } from "./dpop.js";
 import { oauthErrorResponse } from "./faults.js";
 import { JWT_BEARER_GRANT, urlKey } from "./options.js";
 import type { MockState } from "./state.js";
@@ -52,6 +53,19 @@ async function tokenBehaviour(state: MockState, request: Request): Promise<Respo
     return oauthErrorResponse("unsupported_grant_type", `grant_type ${grantType} is not supported`);
   }
 
+  // DPoP first (RFC 9449 §5): a nonce error must not use up a client assertion's jti.
+  let jkt: string | undefined;
+  const proof = request.headers.get("dpop");
+  if (config.dpop && (proof !== null || config.dpop.required)) {
+    const outcome = await verifyProof(state, proof, { server: "token", method: "POST", url: request.url });
+    state.noteDpop(request, outcome);
+    if (!outcome.ok) {
+      const headers = outcome.error === "use_dpop_nonce" ? nonceHeaders(state, "token") : {};
+      return oauthErrorResponse(outcome.error ?? "invalid_dpop_proof", outcome.description, 400, headers);
+    }
+    jkt = outcome.jkt;
+  }
+
   let grantee: { clientId: string; method: IssuedToken["authMethod"]; scopes: ReadonlySet<string> };
   if (workloadGrant) {
     const grant = await verifyJwtBearer(state, params, request.headers.get("authorization"));
@@ -90,15 +104,17 @@ async function tokenBehaviour(state: MockState, request: Request): Promise<Respo
     expiresAt: Date.now() + (lifetime ?? 3600) * 1000,
   };
   if (resources[0] !== undefined) token.resource = resources[0];
+  if (jkt !== undefined) token.jkt = jkt;
   state.addToken(token);
 
   const body: Record<string, string | number> = {
     access_token: token.accessToken,
-    token_type: config.tokenType,
+    token_type: jkt === undefined ? config.tokenType : "DPoP",
   };
   if (lifetime !== null) body.expires_in = lifetime;
   if (scope !== "") body.scope = scope;
-  return HttpResponse.json(body, { headers: { "cache-control": "no-store", pragma: "no-cache" } });
+  const dpopHeaders = jkt === undefined ? {} : nonceHeaders(state, "token");
+  return HttpResponse.json(body, { headers: { "cache-control": "no-store", pragma: "no-cache", ...dpopHeaders } });
 }
 
 /** Every method on the token endpoint URL (non-POST answers 405). */

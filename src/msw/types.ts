@@ -60,6 +60,41 @@ export interface MockWorkload {
   scopes?: string[];
 }
 
+/** DPoP at the mock (RFC 9449); `dpop: true` is `{}`. See {@link McpAuthMockOptions.dpop}. */
+export interface MockDpopOptions {
+  /**
+   * Token requests without a `DPoP` proof get `400 invalid_dpop_proof`: no Bearer token is issued.
+   * @default false (without a proof, a Bearer token as usual)
+   */
+  required?: boolean;
+  /**
+   * Proofs must carry the server's current nonce (RFC 9449 §8, §9): the token endpoint and the
+   * resource each have their own, sent in `DPoP-Nonce` with a `use_dpop_nonce` error on first use
+   * and with every later answer. {@link McpAuthMock.rotateDpopNonce} replaces them.
+   * @default false
+   */
+  requireNonce?: boolean;
+  /**
+   * The JWS algorithms proofs may be signed with (`dpop_signing_alg_values_supported`). `none`
+   * and HMAC algorithms are refused: a proof must be signed with a private key.
+   * @default ["ES256", "EdDSA", "RS256", "PS256"]
+   */
+  algorithms?: string[];
+}
+
+/**
+ * What the mock made of a request's DPoP proof (with `dpop` on): `ok` when it passed every check;
+ * else the `error` answered and the check that failed (`description`). `jkt` (the RFC 7638
+ * thumbprint of the proof's key) and `jti` are set once its signature verified.
+ */
+export interface RecordedDpop {
+  ok: boolean;
+  error?: "invalid_dpop_proof" | "use_dpop_nonce" | "invalid_token";
+  description?: string;
+  jkt?: string;
+  jti?: string;
+}
+
 /** Options of {@link createMcpAuthMock}. */
 export interface McpAuthMockOptions {
   /** The clients the mock authorization server knows. */
@@ -168,6 +203,15 @@ export interface McpAuthMockOptions {
    * @default {}
    */
   authorizationServerMetadata?: Record<string, unknown>;
+  /**
+   * DPoP (RFC 9449): the metadata lists `dpop_signing_alg_values_supported`; a token request with
+   * a valid `DPoP` proof gets `token_type: "DPoP"` and a token bound to the proof's key
+   * ({@link IssuedToken.jkt}); the resource then wants `Authorization: DPoP <token>` with a fresh
+   * proof (`htm`, `htu`, `iat` within 60 s, unused `jti`, `ath`, the bound key). Invalid proofs get
+   * `invalid_dpop_proof` naming the check that failed.
+   * @default false
+   */
+  dpop?: boolean | MockDpopOptions;
 }
 
 /** A request seen by one of the mock's handlers. */
@@ -182,6 +226,12 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** The request body as text (`""` when there is none). */
   body: string;
+  /**
+   * With `dpop` on: what the mock made of the request's DPoP proof, at the token endpoint when it
+   * sent one, at the resource when it used the `DPoP` scheme or sent a bound token as `Bearer`.
+   * @default undefined (no DPoP in the request, or the option is off)
+   */
+  dpop?: RecordedDpop;
 }
 
 /** A token issued by the mock token endpoint. */
@@ -200,6 +250,11 @@ export interface IssuedToken {
   resource?: string;
   /** Expiry, epoch milliseconds (from `Date.now()`, so fake timers apply). */
   expiresAt: number;
+  /**
+   * DPoP: the RFC 7638 thumbprint of the key the token is bound to (its `cnf.jkt`).
+   * @default undefined (a Bearer token)
+   */
+  jkt?: string;
 }
 
 /** A fault to inject into the next request(s) to an endpoint; see {@link McpAuthMock.fault}. */
@@ -243,8 +298,13 @@ export interface McpAuthMock {
    * then answers 401 `invalid_token` for it; tokens issued later are not affected.
    */
   revoke(accessToken?: string): void;
+  /**
+   * Replace the current DPoP nonce of the token endpoint, the resource, or (without an argument)
+   * both: with `requireNonce`, the next proof then gets `use_dpop_nonce` and the new nonce.
+   */
+  rotateDpopNonce(server?: "token" | "resource"): void;
   /** Forget recorded requests only: issued tokens keep working. */
   clearRequests(): void;
-  /** Forget requests, tokens (they stop working), revocations, queued faults and used `jti` values. */
+  /** Forget requests, tokens (they stop working), revocations, queued faults and used `jti` values; new DPoP nonces. */
   reset(): void;
 }
