@@ -33,10 +33,14 @@ export class Dpop {
     return this.#key;
   }
 
-  /** Whether the server accepts one of this key's algorithms (RFC 9449 §5.1 metadata). */
+  /**
+   * Whether to bind tokens from a server with these DPoP algorithms (RFC 9449 §5.1 metadata):
+   * always when asked to (a server that cannot is an error, never a silent downgrade to Bearer);
+   * in "auto" mode, when it lists this key's algorithm.
+   */
   async accepts(algorithms: readonly string[] | undefined): Promise<boolean> {
-    if (!algorithms) return this.setting.mode === "always";
-    return algorithms.includes((await this.key()).alg);
+    if (this.setting.mode === "always") return true;
+    return algorithms?.includes((await this.key()).alg) ?? false;
   }
 
   /** A proof for one request; `accessToken` adds `ath` (requests to a resource). */
