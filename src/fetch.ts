@@ -208,6 +208,8 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
       if (response.status === 401) {
         const challenge = withoutToken(challengeOf(response), token);
         if (!challenge && !token) return response;
+        // A resource that still wants a nonce did not reject the token: a new one would not help.
+        if (nonceRetried && challenge?.error === "use_dpop_nonce") return response;
         const { resourceMetadata = [], scope, error } = challenge ?? {};
         emit(defined({ type: "challenge", url: resourceOf(url).href, status: 401, resourceMetadata, scope: scope || undefined, error: error || undefined }));
         secureUrl(url.href, "resource", "protected resource URL", resolved.allowInsecureRequests);

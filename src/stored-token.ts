@@ -8,7 +8,8 @@ export function restoreToken(data: unknown): StoredToken | undefined {
   if (typeof data !== "object" || data === null) return undefined;
   const { accessToken, tokenType, expiresAt, obtainedAt, scope, resource, issuer } = data as Partial<StoredToken>;
   if (typeof accessToken !== "string" || !isHeaderSafeToken(accessToken)) return undefined;
-  if (typeof tokenType !== "string" || tokenType.toLowerCase() !== "bearer") return undefined;
+  // A DPoP token is in a store only when the fleet shares its key (see TokenCache).
+  if (tokenType !== "DPoP" && (typeof tokenType !== "string" || tokenType.toLowerCase() !== "bearer")) return undefined;
   if (!Number.isFinite(expiresAt) || !Number.isFinite(obtainedAt) || (obtainedAt as number) > (expiresAt as number)) return undefined;
   // The one-day clamp holds for entries an older release or a forger wrote, too.
   if ((obtainedAt as number) > Date.now() + 60_000 || (expiresAt as number) - (obtainedAt as number) > MAX_EXPIRES_IN_SECONDS * 1000) return undefined;

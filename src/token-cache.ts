@@ -233,6 +233,12 @@ export class TokenCache {
     return token;
   }
 
+  /** The key thumbprint tokens from this server are bound to, as a cache-key part; none for Bearer. */
+  async #bindsTo(server: Server): Promise<string[]> {
+    const dpop = this.#dpop && (await this.#dpop);
+    return dpop && (await dpop.accepts(server.dpopAlgs)) ? [`dpop:${(await dpop.key()).thumbprint}`] : [];
+  }
+
   #remember(key: string, token: StoredToken): void {
     this.#memory.delete(key);
     this.#memory.set(key, token);
@@ -266,7 +272,8 @@ export class TokenCache {
           [...binding.scopes].sort(),
           identity,
           // A DPoP-bound token works only with its key: the key's thumbprint is part of what it is.
-          ...(this.#dpop ? [`dpop:${(await (await this.#dpop).key()).thumbprint}`] : []),
+          // ("auto" against a server without DPoP gets Bearer tokens, which the fleet may share.)
+          ...(await this.#bindsTo(server)),
         ]),
       );
     const fresh: KeyMemo = { server, key };
