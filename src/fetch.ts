@@ -14,7 +14,7 @@ import { publicToken } from "./stored-token.js";
 import { StoreGuard } from "./stores/guard.js";
 import { TokenCache } from "./token-cache.js";
 import type { AccessToken, ClientCredentialsOptions, FetchLike, StoredToken } from "./types.js";
-import { abortable, deadline, defined } from "./util.js";
+import { abortable, base64url, deadline, defined, sha256 } from "./util.js";
 
 /** A first request's duties at the cold gate: release this instance's waiters, and the fleet's lock. */
 interface Gate {
@@ -74,7 +74,17 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
     const servers = new ServerDirectory(resolved, http, guard);
     const bindings = new BindingRegistry(resolved, http, guard, (binding) => servers.get(binding));
     // Loaded on first use, like jose: a client without DPoP never loads it.
-    const dpop = resolved.dpop && import("./dpop/index.js").then(({ Dpop }) => new Dpop(resolved.dpop!));
+    const dpop =
+      resolved.dpop &&
+      import("./dpop/index.js").then(
+        ({ Dpop }) =>
+          new Dpop(resolved.dpop!, {
+            base64url,
+            sha256,
+            parseWwwAuthenticate,
+            invalidKey: (message) => new ClientCredentialsError("config", `dpop.keyPair: ${message}`, { code: "invalid_key" }),
+          }),
+      );
     const tokens = new TokenCache(resolved, http, servers, guard, dpop);
 
     const gates = new ColdGate(resolved.discoveryTtlMs, guard, resolved.lockTtlMs, resolved.fingerprint);
@@ -300,7 +310,7 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
 
     /** Keeps a nonce the resource sends with any answer to a bound request (RFC 9449 §9). */
     async function observed(request: Replayable, token: StoredToken | undefined, response: Response): Promise<Response> {
-      if (token?.tokenType === "DPoP" && dpop && (await dpop).nonces.remember(request.url, response)) {
+      if (token?.tokenType === "DPoP" && dpop && (await dpop).observe(request.url, response)) {
         newNonce.add(response);
         emit({ type: "dpop-nonce", url: resourceOf(request.url).href });
       }
@@ -312,11 +322,8 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
      * once more with a proof that carries it: a retry of its own, on top of the one after a 401.
      */
     async function withNonce(request: Replayable, binding: Binding | undefined, token: StoredToken | undefined, response: Response): Promise<Response> {
-      if (response.status !== 401 || token?.tokenType !== "DPoP" || !dpop) return response;
-      const challenges = parseWwwAuthenticate(response.headers.get("www-authenticate"));
-      const asks = challenges.some((challenge) => challenge.scheme === "dpop" && challenge.params.error?.includes("use_dpop_nonce"));
       // observed() kept the nonce; a 401 that repeats the one just sent is not retried (no loop).
-      if (!asks || !newNonce.has(response)) return response;
+      if (response.status !== 401 || token?.tokenType !== "DPoP" || !dpop || !newNonce.has(response) || !(await dpop).asksNonce(response)) return response;
       discard(response);
       emit({ type: "retry", url: resourceOf(request.url).href, reason: "use_dpop_nonce" });
       return send(request, binding, token);

@@ -3,7 +3,7 @@ import type { DpopSetting } from "./dpop/index.js";
 import { configError } from "./errors.js";
 import type { PrivateKeyInput } from "./grant/key-type.js";
 import { secureUrl } from "./http.js";
-import type { CommonOptions, WorkloadIdentityOptions } from "./option-types.js";
+import type { CommonOptions, DpopOptions, WorkloadIdentityOptions } from "./option-types.js";
 import type { AssertionSource, ClientAuthMethod, ClientCredentialsEvent, ClientCredentialsOptions, TokenStore } from "./types.js";
 import { defined, scopeList } from "./util.js";
 
@@ -209,16 +209,12 @@ function isStore(store: TokenStore): boolean {
   return typeof store === "object" && store !== null && fn("get") && fn("set") && fn("delete") && fn("acquire") === fn("release");
 }
 
-/** The `dpop` option, checked; `undefined` when DPoP is off. The key itself is made or imported on first use. */
+/** The `dpop` option; `undefined` when off. The key pair is checked when first used (an async import). */
 function dpopSetting(option: CommonOptions["dpop"]): DpopSetting | undefined {
   if (option === undefined || option === false) return undefined;
-  if (option === true) return { mode: "always" };
-  if (option === "auto") return { mode: "auto" };
-  if (typeof option === "object" && option !== null && typeof option.keyPair === "object" && option.keyPair !== null) {
-    const { keyPair, algorithm, mode = "always" } = option;
-    if (mode !== "always" && mode !== "auto") throw configError('dpop.mode must be "always" or "auto"');
-    if (algorithm !== undefined && typeof algorithm !== "string") throw configError("dpop.algorithm must be a JWS algorithm name");
-    return { mode, keyPair, algorithm };
-  }
-  throw configError('dpop must be true, "auto" or { keyPair }');
+  if (option === true || option === "auto") return { mode: option === true ? "always" : "auto" };
+  const { keyPair, algorithm, mode = "always" } = (option ?? {}) as Partial<DpopOptions>;
+  if (typeof keyPair !== "object" || !keyPair || (mode !== "always" && mode !== "auto"))
+    throw configError('dpop must be true, "auto" or { keyPair, mode?: "always" | "auto" }');
+  return { mode, keyPair, algorithm };
 }

@@ -1,8 +1,26 @@
-import { type DpopKey, generateDpopKey, importDpopKey } from "./key.js";
+import type { parseWwwAuthenticate } from "../discovery/challenge.js";
+import { type DpopKey, DpopKeyError, generateDpopKey, importDpopKey } from "./key.js";
 import { Nonces } from "./nonces.js";
 import { createProof } from "./proof.js";
 
-export { DpopKeyError } from "./key.js";
+export { DpopKeyError };
+
+/** base64url and SHA-256 from util.ts, handed in so that this chunk imports nothing from the initial one. */
+export interface Encoding {
+  base64url(bytes: Uint8Array): string;
+  sha256(text: string): Promise<string>;
+}
+
+/**
+ * What this lazily loaded chunk needs from the initial one, handed in rather than imported: a
+ * static import would make bundlers split a shared chunk off the initial load, which costs a
+ * client without DPoP a few hundred bytes.
+ */
+export interface DpopTools extends Encoding {
+  parseWwwAuthenticate: typeof parseWwwAuthenticate;
+  /** The error for a key pair that cannot be used (a `config` ClientCredentialsError). */
+  invalidKey(message: string): Error;
+}
 
 /** What the `dpop` option resolves to: when to use DPoP, and with which key. */
 export interface DpopSetting {
@@ -21,7 +39,10 @@ export class Dpop {
   readonly nonces = new Nonces();
   #key: Promise<DpopKey> | undefined;
 
-  constructor(readonly setting: DpopSetting) {}
+  constructor(
+    readonly setting: DpopSetting,
+    private readonly tools: DpopTools,
+  ) {}
 
   /** Whether tokens bound to this key may go to a shared store: only when the fleet shares the key. */
   get shared(): boolean {
@@ -29,7 +50,10 @@ export class Dpop {
   }
 
   key(): Promise<DpopKey> {
-    this.#key ??= this.setting.keyPair ? importDpopKey(this.setting.keyPair, this.setting.algorithm) : generateDpopKey();
+    const { keyPair, algorithm } = this.setting;
+    this.#key ??= (keyPair ? importDpopKey(keyPair, algorithm, this.tools) : generateDpopKey(this.tools)).catch((error: unknown) => {
+      throw error instanceof DpopKeyError ? this.tools.invalidKey(error.message) : error;
+    });
     return this.#key;
   }
 
@@ -45,6 +69,35 @@ export class Dpop {
 
   /** A proof for one request; `accessToken` adds `ath` (requests to a resource). */
   async proof(method: string, url: string | URL, accessToken?: string): Promise<string> {
-    return createProof(await this.key(), { htm: method, htu: String(url), nonce: this.nonces.get(url), accessToken });
+    return createProof(await this.key(), { htm: method, htu: String(url), nonce: this.nonces.get(url), accessToken }, this.tools);
+  }
+
+  /** Keeps the nonce an answer carries (RFC 9449 §8, §9); true when it is new. */
+  observe(url: string | URL, response: { headers: Headers }): boolean {
+    return this.nonces.remember(url, response);
+  }
+
+  /** A resource's 401 asking for a nonce: `WWW-Authenticate: DPoP error="use_dpop_nonce"`. */
+  asksNonce(response: Response): boolean {
+    return this.tools
+      .parseWwwAuthenticate(response.headers.get("www-authenticate"))
+      .some((challenge) => challenge.scheme === "dpop" && challenge.params.error?.includes("use_dpop_nonce"));
+  }
+
+  /**
+   * Why a token response does not fit a proof: a Bearer token is a server that ignores DPoP. In
+   * "auto" mode that is allowed (RFC 9449 §5: a server that lists DPoP may still not bind for
+   * this client or grant), and the token is used as the Bearer token it is.
+   */
+  refusal(tokenType: string): { message: string; code: string } | undefined {
+    const type = tokenType.toLowerCase();
+    if (type === "dpop" || (type === "bearer" && this.setting.mode === "auto")) return undefined;
+    return type === "bearer"
+      ? {
+          message:
+            'the authorization server answered a DPoP proof with a Bearer token: it ignores DPoP for this client (enable it there, or use dpop: "auto" to accept Bearer tokens)',
+          code: "dpop_not_bound",
+        }
+      : { message: `unsupported token_type ${JSON.stringify(tokenType.slice(0, 64))} (a DPoP token was asked for)`, code: "unsupported_token_type" };
   }
 }

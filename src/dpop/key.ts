@@ -1,4 +1,4 @@
-import { base64url, sha256 } from "../util.js";
+import type { Encoding } from "./index.js";
 
 /** A DPoP key ready to sign proofs: its JWS algorithm, public JWK (RFC 9449 §4.2) and thumbprint (RFC 7638). */
 export interface DpopKey {
@@ -19,13 +19,13 @@ const HASHES: Record<string, string> = { "256": "SHA-256", "384": "SHA-384", "51
 const CURVES: Record<string, string> = { "P-256": "ES256", "P-384": "ES384", "P-521": "ES512" };
 
 /** A fresh key pair that never leaves this instance: ES256, the private half not extractable. */
-export async function generateDpopKey(): Promise<DpopKey> {
+export async function generateDpopKey(encoding: Encoding): Promise<DpopKey> {
   const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
-  return importDpopKey(pair);
+  return importDpopKey(pair, undefined, encoding);
 }
 
 /** The caller's key pair (shared by a fleet, so its tokens can be too). */
-export async function importDpopKey(pair: CryptoKeyPair, algorithm?: string): Promise<DpopKey> {
+export async function importDpopKey(pair: CryptoKeyPair, algorithm: string | undefined, { base64url, sha256 }: Encoding): Promise<DpopKey> {
   const { privateKey, publicKey } = pair;
   if (privateKey?.type !== "private" || publicKey?.type !== "public" || !privateKey.usages.includes("sign")) {
     throw new DpopKeyError("dpop.keyPair must be a CryptoKeyPair whose private key may sign");

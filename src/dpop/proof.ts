@@ -1,4 +1,4 @@
-import { base64url, sha256 } from "../util.js";
+import type { Encoding } from "./index.js";
 import type { DpopKey } from "./key.js";
 
 const encoder = new TextEncoder();
@@ -18,7 +18,7 @@ const hashes = new Map<string, Promise<string>>();
 const MAX_HASHES = 256;
 
 /** A fresh proof (RFC 9449 §4.2): new `jti` and `iat` each time, never reused, not even for a retry. */
-export async function createProof(key: DpopKey, claims: ProofClaims): Promise<string> {
+export async function createProof(key: DpopKey, claims: ProofClaims, { base64url, sha256 }: Encoding): Promise<string> {
   const url = new URL(claims.htu);
   const payload: Record<string, string | number> = {
     jti: crypto.randomUUID(),
@@ -27,12 +27,12 @@ export async function createProof(key: DpopKey, claims: ProofClaims): Promise<st
     iat: Math.floor(Date.now() / 1000),
   };
   if (claims.nonce !== undefined) payload.nonce = claims.nonce;
-  if (claims.accessToken !== undefined) payload.ath = await tokenHash(claims.accessToken);
+  if (claims.accessToken !== undefined) payload.ath = await tokenHash(claims.accessToken, sha256);
   const input = `${key.header}.${base64url(encoder.encode(JSON.stringify(payload)))}`;
   return `${input}.${base64url(new Uint8Array(await key.sign(encoder.encode(input))))}`;
 }
 
-function tokenHash(token: string): Promise<string> {
+function tokenHash(token: string, sha256: Encoding["sha256"]): Promise<string> {
   let hash = hashes.get(token);
   if (!hash) {
     if (hashes.size >= MAX_HASHES) hashes.delete(hashes.keys().next().value!);

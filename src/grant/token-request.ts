@@ -56,7 +56,7 @@ export async function requestToken(
     },
     "token",
   );
-  const nonce = dpop?.nonces.remember(tokenEndpoint, { headers });
+  const nonce = dpop?.observe(tokenEndpoint, { headers });
   if (nonce) emit({ type: "dpop-nonce", url: shown });
   const json = parseJson(text);
   const reject = (message: string, fields: ClientCredentialsErrorOptions, error?: string): never => {
@@ -99,26 +99,20 @@ export async function requestToken(
     const problem = json === undefined ? `is not JSON${contentType(headers)}` : `is invalid (${why})`;
     return reject(`token response ${problem}`, { code: "invalid_token_response" });
   }
-  const tokenType = token.token_type.toLowerCase();
-  if (dpop && tokenType === "bearer") {
-    return reject(
-      'the authorization server answered a DPoP proof with a Bearer token: it ignores DPoP for this client (enable it there, or use dpop: "auto")',
-      {
-        code: "dpop_not_bound",
-      },
-    );
-  }
-  if (tokenType !== (dpop ? "dpop" : "bearer")) {
-    const expected = dpop ? "a DPoP token was asked for" : "only Bearer is supported";
-    return reject(`unsupported token_type ${JSON.stringify(token.token_type.slice(0, 64))} (${expected})`, { code: "unsupported_token_type" });
-  }
+  const refused = dpop
+    ? dpop.refusal(token.token_type)
+    : token.token_type.toLowerCase() !== "bearer" && {
+        message: `unsupported token_type ${JSON.stringify(token.token_type.slice(0, 64))} (only Bearer is supported)`,
+        code: "unsupported_token_type",
+      };
+  if (refused) return reject(refused.message, { code: refused.code });
   const clampedFrom = expiresIn > MAX_EXPIRES_IN_SECONDS ? expiresIn : undefined;
   const expiresAt = obtainedAt + Math.min(expiresIn, MAX_EXPIRES_IN_SECONDS) * 1000;
   const granted = (token.scope ?? scope) || undefined;
   emit(defined({ type: "token-response", tokenEndpoint: shown, status, ok: true, expiresAt, scope: granted, clampedFrom }));
   return defined({
     accessToken: token.access_token,
-    tokenType: dpop ? "DPoP" : token.token_type,
+    tokenType: dpop && token.token_type.toLowerCase() === "dpop" ? "DPoP" : token.token_type,
     expiresAt,
     obtainedAt,
     scope: granted,

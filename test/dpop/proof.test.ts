@@ -1,9 +1,13 @@
 import * as jose from "jose";
 import { describe, expect, it } from "vitest";
+import { parseWwwAuthenticate } from "../../src/discovery/challenge.js";
 import { Dpop } from "../../src/dpop/index.js";
 import { DpopKeyError, generateDpopKey, importDpopKey } from "../../src/dpop/key.js";
 import { Nonces } from "../../src/dpop/nonces.js";
 import { createProof } from "../../src/dpop/proof.js";
+import { base64url as encode, sha256 } from "../../src/util.js";
+
+const tools = { base64url: encode, sha256, parseWwwAuthenticate, invalidKey: (message: string) => new Error(message) };
 
 /** Verifies a proof as a resource server would: the signature against the key in its own header. */
 async function verify(proof: string) {
@@ -13,7 +17,7 @@ async function verify(proof: string) {
 
 describe("DPoP keys", () => {
   it("generates a non-extractable ES256 key whose thumbprint is RFC 7638's", async () => {
-    const key = await generateDpopKey();
+    const key = await generateDpopKey(tools);
     expect(key.alg).toBe("ES256");
     expect(key.privateKey.extractable).toBe(false);
     expect(Object.keys(key.jwk)).toEqual(["crv", "kty", "x", "y"]);
@@ -27,26 +31,26 @@ describe("DPoP keys", () => {
     ["PS256", { name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }],
   ])("imports a caller's %s key pair, and its proofs verify", async (alg, params) => {
     const pair = (await crypto.subtle.generateKey(params as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
-    const key = await importDpopKey(pair);
+    const key = await importDpopKey(pair, undefined, tools);
     expect(key.alg).toBe(alg);
     expect(key.thumbprint).toBe(await jose.calculateJwkThumbprint(key.jwk as jose.JWK));
-    const { protectedHeader } = await verify(await createProof(key, { htm: "POST", htu: "https://as.example/token" }));
+    const { protectedHeader } = await verify(await createProof(key, { htm: "POST", htu: "https://as.example/token" }, tools));
     expect(protectedHeader.alg).toBe(alg);
   });
 
   it("refuses a key that cannot sign proofs, and an algorithm that does not fit the key", async () => {
     const hmac = await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    await expect(importDpopKey({ privateKey: hmac, publicKey: hmac } as CryptoKeyPair)).rejects.toBeInstanceOf(DpopKeyError);
+    await expect(importDpopKey({ privateKey: hmac, publicKey: hmac } as CryptoKeyPair, undefined, tools)).rejects.toBeInstanceOf(DpopKeyError);
     const ec = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
-    await expect(importDpopKey(ec, "RS256")).rejects.toThrow(/does not fit this key \(it signs ES256\)/);
+    await expect(importDpopKey(ec, "RS256", tools)).rejects.toThrow(/does not fit this key \(it signs ES256\)/);
   });
 });
 
 describe("DPoP proofs", () => {
   it("bind method and URL (no query or fragment), with a fresh jti and iat each time", async () => {
-    const key = await generateDpopKey();
-    const first = await verify(await createProof(key, { htm: "post", htu: "https://mcp.example.com/mcp?x=1#frag" }));
-    const second = await verify(await createProof(key, { htm: "post", htu: "https://mcp.example.com/mcp" }));
+    const key = await generateDpopKey(tools);
+    const first = await verify(await createProof(key, { htm: "post", htu: "https://mcp.example.com/mcp?x=1#frag" }, tools));
+    const second = await verify(await createProof(key, { htm: "post", htu: "https://mcp.example.com/mcp" }, tools));
     expect(first.protectedHeader).toEqual({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk });
     expect(first.payload).toMatchObject({ htm: "POST", htu: "https://mcp.example.com/mcp" });
     expect(Math.abs((first.payload.iat ?? 0) - Date.now() / 1000)).toBeLessThan(5);
@@ -56,16 +60,16 @@ describe("DPoP proofs", () => {
   });
 
   it("carry ath, the base64url SHA-256 of the access token, and the nonce when given", async () => {
-    const key = await generateDpopKey();
+    const key = await generateDpopKey(tools);
     const token = "an-access-token.with~chars";
-    const { payload } = await verify(await createProof(key, { htm: "GET", htu: "https://mcp.example.com/mcp", accessToken: token, nonce: "n-1" }));
+    const { payload } = await verify(await createProof(key, { htm: "GET", htu: "https://mcp.example.com/mcp", accessToken: token, nonce: "n-1" }, tools));
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
     expect(payload.ath).toBe(jose.base64url.encode(digest));
     expect(payload.nonce).toBe("n-1");
   });
 
   it("Dpop uses the nonce its server last sent, per origin", async () => {
-    const dpop = new Dpop({ mode: "always" });
+    const dpop = new Dpop({ mode: "always" }, tools);
     dpop.nonces.remember("https://as.example/token", { headers: new Headers({ "dpop-nonce": "as-nonce" }) });
     const atAs = await verify(await dpop.proof("POST", "https://as.example/token"));
     const atMcp = await verify(await dpop.proof("POST", "https://mcp.example.com/mcp", "t"));

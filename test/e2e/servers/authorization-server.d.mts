@@ -41,6 +41,17 @@ export interface AuthorizationServerOptions {
   log?: (line: string) => void;
   /** Opt-in: the RFC 7523 §2.1 JWT-bearer grant, trusting these workload issuers. */
   jwtBearer?: JwtBearerOptions;
+  /**
+   * DPoP at the token endpoint. Left out: oidc-provider 9's default (`features.dPoP` on, no nonce);
+   * `false`: off; `true` or an object: on, `nonce` requiring a server nonce in every proof,
+   * `algorithms` the proof algorithms accepted and listed in `dpop_signing_alg_values_supported`.
+   */
+  dpop?: boolean | DpopFeatureOptions;
+}
+
+export interface DpopFeatureOptions {
+  nonce?: boolean;
+  algorithms?: string[];
 }
 
 export interface AuthorizationServer {

@@ -8,6 +8,7 @@
 //   await as.close();
 //
 // Plain ESM (no TypeScript, no loader) so `node demo/index.mjs` can import it.
+import { randomBytes } from "node:crypto";
 import http from "node:http";
 import * as jose from "jose";
 import { ASSERTION_STATE, customizeJwt, JWT_BEARER_GRANT, jwtBearerGrant, PARAMETERS } from "./jwt-bearer-grant.mjs";
@@ -77,6 +78,15 @@ function memoryAdapter() {
   };
 }
 
+/** oidc-provider's `features.dPoP` for the `dpop` option; undefined keeps oidc-provider's default (on, no nonce). */
+function dpopFeature(option) {
+  if (option === undefined) return undefined;
+  if (!option) return { enabled: false };
+  const nonce = typeof option === "object" && option.nonce === true;
+  // The nonce secret is made per server: nonces are HKDF values of it and the time (60 s steps).
+  return nonce ? { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true } : { enabled: true };
+}
+
 /** What a jwtBearer-enabled server adds to its events; never the assertion itself. */
 function grantDetail(ctx) {
   const grantType = ctx?.oidc?.params?.grant_type;
@@ -103,6 +113,12 @@ function grantDetail(ctx) {
  *   RFC 7523 §2.1 JWT-bearer grant (see jwt-bearer-grant.mjs), trusting these workload issuers (more with
  *   addTrust()), and the "none" client authentication method for the public clients that use it; events
  *   then also carry `grantType`, and jwt-bearer events `assertion: { iss, sub?, jti?, aud?, verified? }`
+ * @param {boolean | { nonce?: boolean, algorithms?: string[] }} [options.dpop] DPoP (RFC 9449) at the token
+ *   endpoint. oidc-provider 9 turns `features.dPoP` on by default (its metadata lists
+ *   `dpop_signing_alg_values_supported`, a proof gets a bound token), so leaving this out keeps that default;
+ *   `false` turns it off (no metadata entry, proofs ignored, Bearer tokens); `true` or an object turns it on,
+ *   with `nonce` requiring a server nonce in every proof (a `use_dpop_nonce` 400 with `DPoP-Nonce` first) and
+ *   `algorithms` as the proof algorithms accepted and listed
  */
 export async function start(options = {}) {
   const host = options.host ?? "127.0.0.1";
@@ -124,6 +140,7 @@ export async function start(options = {}) {
   const log = options.log ?? (() => {});
 
   const jwtBearer = options.jwtBearer ? { trust: [...(options.jwtBearer.trust ?? [])] } : undefined;
+  const dpop = dpopFeature(options.dpop);
 
   const clients = (options.clients ?? []).map((client) => ({
     grant_types: ["client_credentials"],
@@ -152,13 +169,17 @@ export async function start(options = {}) {
     clientDefaults: { id_token_signed_response_alg: "ES256", grant_types: ["client_credentials"], response_types: [], redirect_uris: [] },
     // JWT access tokens for a resource take the resource's accessTokenTTL; this covers the rest.
     ttl: { ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? defaultTTL },
-    enabledJWA: { clientAuthSigningAlgValues: CLIENT_AUTH_SIGNING_ALGS },
+    enabledJWA: {
+      clientAuthSigningAlgValues: CLIENT_AUTH_SIGNING_ALGS,
+      ...(typeof options.dpop === "object" && options.dpop.algorithms ? { dPoPSigningAlgValues: [...options.dpop.algorithms] } : {}),
+    },
     clientAuthMethods: ["client_secret_basic", "client_secret_post", "private_key_jwt", ...(jwtBearer ? ["none"] : [])],
     ...(jwtBearer ? { formats: { customizers: { jwt: customizeJwt } } } : {}),
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: false },
+      ...(dpop ? { dPoP: dpop } : {}),
       revocation: { enabled: false },
       resourceIndicators: {
         enabled: true,
