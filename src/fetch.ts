@@ -310,7 +310,7 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
 
     /** Keeps a nonce the resource sends with any answer to a bound request (RFC 9449 §9). */
     async function observed(request: Replayable, token: StoredToken | undefined, response: Response): Promise<Response> {
-      if (token?.tokenType === "DPoP" && dpop && (await dpop).observe(request.url, response)) {
+      if (token?.tokenType === "DPoP" && dpop && (await dpop).observe(request.url, response, "rs")) {
         newNonce.add(response);
         emit({ type: "dpop-nonce", url: resourceOf(request.url).href });
       }

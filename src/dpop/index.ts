@@ -1,6 +1,6 @@
 import type { parseWwwAuthenticate } from "../discovery/challenge.js";
 import { type DpopKey, DpopKeyError, generateDpopKey, importDpopKey } from "./key.js";
-import { Nonces } from "./nonces.js";
+import { type NonceServer, Nonces } from "./nonces.js";
 import { createProof } from "./proof.js";
 
 export { DpopKeyError };
@@ -69,12 +69,13 @@ export class Dpop {
 
   /** A proof for one request; `accessToken` adds `ath` (requests to a resource). */
   async proof(method: string, url: string | URL, accessToken?: string): Promise<string> {
-    return createProof(await this.key(), { htm: method, htu: String(url), nonce: this.nonces.get(url), accessToken }, this.tools);
+    const nonce = this.nonces.get(url, accessToken === undefined ? "as" : "rs");
+    return createProof(await this.key(), { htm: method, htu: String(url), nonce, accessToken }, this.tools);
   }
 
   /** Keeps the nonce an answer carries (RFC 9449 §8, §9); true when it is new. */
-  observe(url: string | URL, response: { headers: Headers }): boolean {
-    return this.nonces.remember(url, response);
+  observe(url: string | URL, response: { headers: Headers }, server: NonceServer): boolean {
+    return this.nonces.remember(url, response, server);
   }
 
   /** A resource's 401 asking for a nonce: `WWW-Authenticate: DPoP error="use_dpop_nonce"`. */

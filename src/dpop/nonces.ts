@@ -1,20 +1,24 @@
+/** Whose nonce: the authorization server's (token requests) or a resource's. */
+export type NonceServer = "as" | "rs";
+
 /**
- * The latest `DPoP-Nonce` each server sent (RFC 9449 §8, §9), by origin: the authorization
- * server's and each resource's are separate. Every response that carries one refreshes it.
+ * The latest `DPoP-Nonce` each server sent (RFC 9449 §8, §9), by role and origin: one origin may
+ * host both the authorization server and the MCP server, each with nonces of its own. Every
+ * response that carries one refreshes it.
  */
 export class Nonces {
   readonly #byOrigin = new Map<string, string>();
 
-  get(url: string | URL): string | undefined {
-    return this.#byOrigin.get(new URL(url).origin);
+  get(url: string | URL, server: NonceServer): string | undefined {
+    return this.#byOrigin.get(`${server} ${new URL(url).origin}`);
   }
 
   /** Keeps the nonce a response carries, if any; true when it is a new one. */
-  remember(url: string | URL, response: { headers: Headers }): boolean {
+  remember(url: string | URL, response: { headers: Headers }, server: NonceServer): boolean {
     const nonce = response.headers.get("dpop-nonce");
     // A nonce is an opaque NQCHAR string (RFC 9449 §8.1); anything else is not sent back.
     if (!nonce || nonce.length > 1024 || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(nonce)) return false;
-    const origin = new URL(url).origin;
+    const origin = `${server} ${new URL(url).origin}`;
     if (this.#byOrigin.get(origin) === nonce) return false;
     if (this.#byOrigin.size >= 1000 && !this.#byOrigin.has(origin)) this.#byOrigin.delete(this.#byOrigin.keys().next().value!);
     this.#byOrigin.set(origin, nonce);

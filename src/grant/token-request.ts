@@ -56,7 +56,7 @@ export async function requestToken(
     },
     "token",
   );
-  const nonce = dpop?.observe(tokenEndpoint, { headers });
+  const nonce = dpop?.observe(tokenEndpoint, { headers }, "as");
   if (nonce) emit({ type: "dpop-nonce", url: shown });
   const json = parseJson(text);
   const reject = (message: string, fields: ClientCredentialsErrorOptions, error?: string): never => {

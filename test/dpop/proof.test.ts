@@ -70,7 +70,7 @@ describe("DPoP proofs", () => {
 
   it("Dpop uses the nonce its server last sent, per origin", async () => {
     const dpop = new Dpop({ mode: "always" }, tools);
-    dpop.nonces.remember("https://as.example/token", { headers: new Headers({ "dpop-nonce": "as-nonce" }) });
+    dpop.nonces.remember("https://as.example/token", { headers: new Headers({ "dpop-nonce": "as-nonce" }) }, "as");
     const atAs = await verify(await dpop.proof("POST", "https://as.example/token"));
     const atMcp = await verify(await dpop.proof("POST", "https://mcp.example.com/mcp", "t"));
     expect(atAs.payload.nonce).toBe("as-nonce");
@@ -80,15 +80,19 @@ describe("DPoP proofs", () => {
 });
 
 describe("Nonces", () => {
-  it("keeps the latest nonce per origin, says when one is new, and refuses what is not NQCHAR", () => {
+  it("keeps the latest nonce per role and origin, says when one is new, and refuses what is not NQCHAR", () => {
     const nonces = new Nonces();
     const answer = (nonce: string) => ({ headers: new Headers({ "dpop-nonce": nonce }) });
-    expect(nonces.remember("https://a.example/x", answer("one"))).toBe(true);
-    expect(nonces.remember("https://a.example/y", answer("one"))).toBe(false);
-    expect(nonces.get("https://a.example/z")).toBe("one");
-    expect(nonces.get("https://b.example/")).toBeUndefined();
-    expect(nonces.remember("https://a.example/", answer('quote"d'))).toBe(false);
-    expect(nonces.remember("https://a.example/", answer("two"))).toBe(true);
-    expect(nonces.get("https://a.example/")).toBe("two");
+    expect(nonces.remember("https://a.example/x", answer("one"), "rs")).toBe(true);
+    expect(nonces.remember("https://a.example/y", answer("one"), "rs")).toBe(false);
+    expect(nonces.get("https://a.example/z", "rs")).toBe("one");
+    expect(nonces.get("https://b.example/", "rs")).toBeUndefined();
+    expect(nonces.remember("https://a.example/", answer('quote"d'), "rs")).toBe(false);
+    expect(nonces.remember("https://a.example/", answer("two"), "rs")).toBe(true);
+    expect(nonces.get("https://a.example/", "rs")).toBe("two");
+    // The authorization server on the same origin keeps a nonce of its own.
+    expect(nonces.get("https://a.example/", "as")).toBeUndefined();
+    expect(nonces.remember("https://a.example/token", answer("as-one"), "as")).toBe(true);
+    expect(nonces.get("https://a.example/", "rs")).toBe("two");
   });
 });

@@ -226,6 +226,55 @@ function assertNoJwt(minted, value, where) {
   assert(!minted.some((jwt) => text.includes(jwt) || text.includes(jwt.split(".")[2])), `a platform JWT appeared in ${where}`);
 }
 
+/**
+ * Runtimes whose WebCrypto cannot sign with Ed25519, named rather than detected so that CI notices
+ * when one gains or loses it (the test then fails). Empty today: Node 20.20, 22 and 24, Deno 2.9,
+ * Bun 1.4, workerd, the Vercel EdgeVM (Node's WebCrypto) and Chromium (Ed25519 on by default since
+ * 137) all generate and sign with it. A runtime missing Ed25519 that is not named here is a skip
+ * locally and a failure under CI.
+ */
+const WITHOUT_ED25519 = [];
+
+/** The runtime's family, as WITHOUT_ED25519 names it: node, deno, bun, workerd, edge-runtime, chromium. */
+function runtimeFamily() {
+  const name = runtimeName();
+  const family = ["deno", "bun", "workerd", "edge-runtime", "node"].find((f) => name.startsWith(f));
+  return family ?? (/Chrome\//.test(name) ? "chromium" : name);
+}
+
+/** RFC 7638 thumbprint of a public key, computed here: what the server's `cnf.jkt` must be. */
+async function thumbprint(publicKey) {
+  const { kty, crv, x, y, e, n } = await crypto.subtle.exportKey("jwk", publicKey);
+  const members = kty === "EC" ? { crv, kty, x, y } : kty === "OKP" ? { crv, kty, x } : { e, kty, n };
+  return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(members)))));
+}
+
+/** What the server made of a request's DPoP proof, in one word: "none", "ok" or its error. */
+const proofOutcome = (proof) => (proof === null ? "none" : proof.ok ? "ok" : proof.error);
+
+/**
+ * `dpop: { keyPair }` with a key generated here: the proofs carry its alg (the tenant accepts that
+ * one only), and the token is bound to its thumbprint.
+ */
+async function dpopWithKeyPair(t, { pair, alg, clientId }) {
+  const clientSecret = `${clientId}-secret`;
+  const tenant = await t.tenant([{ clientId, clientSecret }], {}, { dpop: { required: true, algorithms: [alg] } });
+  const authFetch = t.lib.withClientCredentials({ clientId, clientSecret, dpop: { keyPair: pair } })(fetch);
+  await callResource(authFetch, tenant.resource, clientId);
+  assertEqual((await authFetch.getToken(tenant.resource)).tokenType, "DPoP", "getToken().tokenType");
+  const jkt = await thumbprint(pair.publicKey);
+  const counts = await tenant.counts();
+  assertEqual(counts.token, 1, "token requests");
+  const sent = counts.tokenRequests[0].dpop;
+  assertEqual(proofOutcome(sent), "ok", `token request's proof (${sent?.description})`);
+  assertEqual(sent.alg, alg, "proof alg at the token endpoint");
+  assertEqual(counts.tokens[0].jkt, jkt, "the token is bound to this key's RFC 7638 thumbprint");
+  const used = counts.resourceDpop.at(-1);
+  assertEqual(`${used.scheme} ${proofOutcome(used.proof)}`, "dpop ok", `resource request's scheme and proof (${used.proof?.description})`);
+  assertEqual(used.proof.alg, alg, "proof alg at the resource");
+  assertEqual(used.proof.jkt, jkt, "the resource's proof was signed with this key");
+}
+
 export const tests = [
   {
     name: "withClientCredentials(options)(fetch) with the bare global fetch (README form)",
@@ -805,6 +854,118 @@ export const tests = [
       assert(renewed.accessToken !== first.accessToken && renewed.expiresAt > first.expiresAt, "getToken() serves the new token");
       assertEqual(counts.resourceUnauthorized, 1, "401s from the resource (only the first, cold request)");
       assertEqual(errors.length, 0, `error events (${errors.join("; ")})`);
+    },
+  },
+  {
+    name: "DPoP (dpop: true) against server nonces: a DPoP token, one use_dpop_nonce round trip each at the token endpoint and the resource, a new proof per request, the token useless alone",
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "dpop", clientSecret: "dpop-secret" }], {}, { dpop: { required: true, requireNonce: true } });
+      const events = [];
+      const authFetch = t.lib.withClientCredentials({ clientId: "dpop", clientSecret: "dpop-secret", dpop: true, onEvent: (e) => events.push(e) })(fetch);
+      await callResource(authFetch, tenant.resource, "dpop");
+      const token = await authFetch.getToken(tenant.resource);
+      assertEqual(token.tokenType, "DPoP", "getToken().tokenType");
+      let counts = await tenant.counts();
+      // Bearer costs 1 token request and 2 resource requests (401, retry): the nonces add one each.
+      assertEqual(JSON.stringify(counts.tokenRequests.map((r) => proofOutcome(r.dpop))), '["use_dpop_nonce","ok"]', "token requests' proofs");
+      const [first, second] = counts.tokenRequests.map((r) => r.dpop);
+      assert(first.jti !== second.jti, "the token request's retry carried a new proof");
+      assertEqual(counts.tokens.length, 1, "tokens issued");
+      assertEqual(counts.tokens[0].jkt, second.jkt, "the token is bound to the proof's key");
+      const seen = () => JSON.stringify(counts.resourceDpop.map((r) => `${r.scheme} ${proofOutcome(r.proof)}`));
+      assertEqual(seen(), '["null none","dpop use_dpop_nonce","dpop ok"]', "resource requests' schemes and proofs");
+      assertEqual(counts.resourceUnauthorized, 2, "401s from the resource (no token, then no nonce)");
+      assertEqual(events.filter((e) => e.type === "retry" && e.reason === "use_dpop_nonce").length, 1, "use_dpop_nonce retries at the resource");
+
+      await callResource(authFetch, `${tenant.resource}/again`, "dpop");
+      counts = await tenant.counts();
+      assertEqual(counts.token, 2, "token requests after a second call");
+      assertEqual(seen(), '["null none","dpop use_dpop_nonce","dpop ok","dpop ok"]', "the second call used the resource's nonce at once");
+      const [before, after] = counts.resourceDpop.slice(-2).map((r) => r.proof);
+      assert(before.jti !== after.jti, "two resource requests carried two different proofs");
+      assert(before.jkt === second.jkt && after.jkt === second.jkt, "every proof signed with the token's key");
+
+      // The bound token without a proof of its key is refused, whichever scheme carries it.
+      for (const scheme of ["Bearer", "DPoP"]) {
+        const response = await fetch(tenant.resource, { method: "POST", headers: { authorization: `${scheme} ${token.accessToken}` }, body: MCP_BODY });
+        await response.body?.cancel();
+        assertEqual(response.status, 401, `the bound token as ${scheme} without a proof`);
+      }
+    },
+  },
+  {
+    name: "DPoP with dpop: { keyPair }: an ECDSA P-256 key generated here (non-extractable) signs ES256 proofs; the token is bound to its thumbprint",
+    async fn(t) {
+      const pair = await generate({ name: "ECDSA", namedCurve: "P-256" }, false);
+      await dpopWithKeyPair(t, { pair, alg: "ES256", clientId: "dpop-es256" });
+    },
+  },
+  {
+    name: "DPoP with dpop: { keyPair }: an Ed25519 key generated here signs EdDSA proofs (runtimes in WITHOUT_ED25519 must lack it)",
+    async fn(t) {
+      if (WITHOUT_ED25519.includes(runtimeFamily())) {
+        const error = await rejects(
+          crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]),
+          `${runtimeFamily()} is listed in WITHOUT_ED25519`,
+        );
+        assert(error instanceof Error, "generateKey failed with an error");
+        return;
+      }
+      const pair = await generate({ name: "Ed25519" }, false);
+      await dpopWithKeyPair(t, { pair, alg: "EdDSA", clientId: "dpop-ed25519" });
+    },
+  },
+  {
+    name: "DPoP: instances sharing a key pair and a store share its bound token (one token request); an instance with its own key (dpop: true) gets its own",
+    async fn(t) {
+      const pair = await generate({ name: "ECDSA", namedCurve: "P-256" }, false);
+      const tenant = await t.tenant([{ clientId: "dpop-fleet", clientSecret: "dpop-fleet-secret" }], {}, { dpop: { required: true } });
+      const store = t.lib.memoryStore();
+      const instance = (dpop) => t.lib.withClientCredentials({ clientId: "dpop-fleet", clientSecret: "dpop-fleet-secret", dpop, store })(fetch);
+      await callResource(instance({ keyPair: pair }), tenant.resource, "dpop-fleet");
+      await callResource(instance({ keyPair: pair }), tenant.resource, "dpop-fleet");
+      let counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests of two instances sharing the key and the store");
+      assertEqual(counts.resourceTokens.at(-1), 0, "the second instance sent the stored bound token");
+      const proof = counts.resourceDpop.at(-1).proof;
+      assertEqual(proofOutcome(proof), "ok", `the second instance's proof (${proof?.description})`);
+      assertEqual(proof.jkt, await thumbprint(pair.publicKey), "the second instance signed with the shared key");
+
+      // The key's thumbprint is part of the cache key: an instance with its own key never tries the
+      // shared key's token (the resource would refuse it, and the call would only recover from that).
+      const before = counts;
+      await callResource(instance(true), tenant.resource, "dpop-fleet");
+      counts = await tenant.counts();
+      assertEqual(counts.token, 2, "token requests once an instance with its own key called");
+      assert(counts.tokens[1].jkt !== counts.tokens[0].jkt, "its token is bound to its own key");
+      assertEqual(counts.resource - before.resource, 1, "its resource requests (one, with its own token)");
+      assertEqual(counts.resourceTokens.at(-1), 1, "it sent its own token");
+    },
+  },
+  {
+    name: 'DPoP: dpop: true against a server without DPoP → dpop_not_bound, its Bearer token never used; dpop: "auto" gets Bearer',
+    async fn(t) {
+      const tenant = await t.tenant([{ clientId: "no-dpop", clientSecret: "no-dpop-secret" }]);
+      const options = { clientId: "no-dpop", clientSecret: "no-dpop-secret" };
+      const error = await rejects(
+        t.lib.withClientCredentials({ ...options, dpop: true })(fetch)(tenant.resource, { method: "POST", body: MCP_BODY }),
+        "dpop: true",
+      );
+      assert(error instanceof t.lib.ClientCredentialsError, `a ClientCredentialsError (${describeError(error)})`);
+      assertEqual(error.code, "dpop_not_bound", "error code");
+      assertEqual(error.phase, "token", "error phase");
+      let counts = await tenant.counts();
+      assertEqual(counts.token, 1, "token requests (a Bearer answer is not retried)");
+      assert(counts.tokenRequests[0].dpop !== null, "the token request carried a proof");
+      assertEqual(counts.tokens.length, 1, "the server issued a Bearer token");
+      assertEqual(counts.resourceAuthorized, 0, "resource requests carrying it");
+
+      // "auto": the metadata lists no DPoP algorithms, so the client asks for Bearer, without a proof.
+      const auto = t.lib.withClientCredentials({ ...options, dpop: "auto" })(fetch);
+      await callResource(auto, tenant.resource, "no-dpop");
+      assertEqual((await auto.getToken(tenant.resource)).tokenType.toLowerCase(), "bearer", 'dpop: "auto" token type');
+      counts = await tenant.counts();
+      assertEqual(counts.tokenRequests[1].dpop, null, 'dpop: "auto" sent no proof');
     },
   },
 ];

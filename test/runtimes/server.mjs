@@ -9,9 +9,9 @@
 //   resource  http://127.0.0.1:PORT/t/<id>/mcp
 //
 // Control API (JSON, CORS-enabled like everything else):
-//   POST /__control/tenants               { clients, options?, workload? } → { id, issuer, resource, tokenEndpoint, resourceMetadataUrl }
+//   POST /__control/tenants               { clients, options?, workload?, dpop? } → { id, issuer, resource, tokenEndpoint, resourceMetadataUrl }
 //   GET  /__control/tenants/<id>/counts   → { token, resourceMetadata, authorizationServerMetadata, resource, resourceAuthorized,
-//                                             resourceUnauthorized, resourceTokens, tokenRequests: [...], tokens: [...] }
+//                                             resourceUnauthorized, resourceTokens, resourceDpop, tokenRequests: [...], tokens: [...] }
 //   POST /__control/tenants/<id>/revoke   revoke every token issued so far
 //   POST /__control/tenants/<id>/reset    forget requests, tokens, revocations, faults
 //   POST /__control/tenants/<id>/fault    { endpoint, fault, times? } → mock.fault(...)
@@ -21,6 +21,11 @@
 // `workload: { jwk, iss, sub?, scopes? }` (the RFC 7523 §2.1 JWT-bearer grant, SEP-1933) is the kit's
 // `workloads: [{ issuer: iss, jwks: [jwk], subject: sub, scopes }]`: it verifies `assertion` (signature,
 // iss, sub, aud = the issuer, exp), else 400 invalid_grant, and issues to `client_id`, else to the `sub`.
+//
+// `dpop: true | { required?, requireNonce?, algorithms? }` (RFC 9449) is the kit's `dpop` option: the
+// token endpoint verifies proofs and binds tokens to the proof's key, the resource verifies proofs
+// (ath, htm, htu, jti, iat) and, with `requireNonce`, each of them demands its own nonce. The counts
+// report what the kit made of each proof (ok, error, jti, jkt, and the header's alg), never the proof.
 //
 // A second listener on another port (another origin) is the "echo" server: it answers every
 // request with the Authorization header it received, so the suite can check that tokens never
@@ -37,8 +42,10 @@ import { createMcpAuthMock } from "../../dist/msw/index.js";
 const CORS = {
   "access-control-allow-origin": "*",
   "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-  "access-control-allow-headers": "authorization, content-type, accept, mcp-session-id, mcp-protocol-version, x-test",
-  "access-control-expose-headers": "www-authenticate, retry-after, location, mcp-session-id",
+  // DPoP (RFC 9449): a browser sends the proof header only if the preflight allows it, and lets
+  // the client read the server's nonce only if it is exposed.
+  "access-control-allow-headers": "authorization, content-type, accept, mcp-session-id, mcp-protocol-version, x-test, dpop",
+  "access-control-expose-headers": "www-authenticate, retry-after, location, mcp-session-id, dpop-nonce",
   "access-control-max-age": "600",
 };
 
@@ -99,6 +106,34 @@ function toMockWorkload({ jwk, iss, sub, scopes }) {
   return { issuer: iss, jwks: [jwk], subject: sub, scopes };
 }
 
+const DPOP_OPTIONS = ["required", "requireNonce", "algorithms"];
+
+/** `dpop` as the kit takes it; an unknown member is a typo in a test, not something to ignore. */
+function toMockDpop(dpop) {
+  if (typeof dpop === "boolean") return dpop;
+  const unknown = typeof dpop === "object" && dpop !== null ? Object.keys(dpop).filter((key) => !DPOP_OPTIONS.includes(key)) : ["(not an object)"];
+  if (unknown.length > 0) throw new TypeError(`dpop must be a boolean or { ${DPOP_OPTIONS.join(", ")} }; got ${unknown.join(", ")}`);
+  return dpop;
+}
+
+/**
+ * What the kit made of a request's DPoP proof (null: no proof, or DPoP off at the tenant), plus the
+ * alg its header claims, read unverified. Never the proof itself: it is a credential for a minute.
+ */
+function dpopOf(request) {
+  const proof = request.headers.dpop;
+  if (typeof proof !== "string") return null;
+  const { ok, error, description, jti, jkt } = request.dpop ?? { ok: false, error: "not checked (DPoP off)" };
+  return {
+    ok,
+    error: error ?? null,
+    description: description ?? null,
+    jti: jti ?? null,
+    jkt: jkt ?? null,
+    alg: decodeSegment(proof.split(".", 1)[0])?.alg ?? null,
+  };
+}
+
 /** Per tenant: how many resource requests were answered 401 (the kit records requests, not answers). */
 const unauthorizedAnswers = new WeakMap();
 
@@ -111,7 +146,7 @@ function isResourcePath(mock, path) {
 /**
  * What the suite may assert on, per tenant: request counts and how each token request authenticated.
  * `resourceUnauthorized`: resource requests answered 401. `resourceTokens`: per resource request, in
- * arrival order, the index in `tokens` of the bearer token it carried (null: none, or not one issued here).
+ * arrival order, the index in `tokens` of the token it carried as Bearer or DPoP (null: none, or not one issued here).
  */
 function counts(mock) {
   const issued = mock.tokens.map((token) => token.accessToken);
@@ -131,6 +166,7 @@ function counts(mock) {
       assertionAud: payload?.aud ?? null,
       resource: params.get("resource"),
       scope: params.get("scope"),
+      dpop: dpopOf(request),
     };
   });
   return {
@@ -141,11 +177,23 @@ function counts(mock) {
     resourceAuthorized: mock.requestsTo("resource").filter((r) => typeof r.headers.authorization === "string").length,
     resourceUnauthorized: unauthorizedAnswers.get(mock) ?? 0,
     resourceTokens: mock.requestsTo("resource").map(({ headers }) => {
-      const index = issued.indexOf(/^bearer +(\S+)/i.exec(headers.authorization ?? "")?.[1]);
+      const index = issued.indexOf(/^(?:bearer|dpop) +(\S+)/i.exec(headers.authorization ?? "")?.[1]);
       return index === -1 ? null : index;
     }),
+    // Per resource request: its Authorization scheme (null: none) and what the kit made of its proof.
+    resourceDpop: mock.requestsTo("resource").map((request) => ({
+      scheme: /^(\S+) /.exec(request.headers.authorization ?? "")?.[1].toLowerCase() ?? null,
+      proof: dpopOf(request),
+    })),
     tokenRequests,
-    tokens: mock.tokens.map(({ clientId, authMethod, grantType, scope, resource }) => ({ clientId, authMethod, grantType, scope, resource: resource ?? null })),
+    tokens: mock.tokens.map(({ clientId, authMethod, grantType, scope, resource, jkt }) => ({
+      clientId,
+      authMethod,
+      grantType,
+      scope,
+      resource: resource ?? null,
+      jkt: jkt ?? null,
+    })),
   };
 }
 
@@ -172,6 +220,7 @@ export async function startServer({ host = "127.0.0.1", port = 0, echoPort = 0, 
         const mock = createMcpAuthMock({
           ...spec.options,
           ...(spec.workload ? { workloads: [toMockWorkload(spec.workload)] } : {}),
+          ...(spec.dpop !== undefined ? { dpop: toMockDpop(spec.dpop) } : {}),
           clients: spec.clients ?? [],
           issuer: `${baseUrl}/t/${id}/auth`,
           resource: `${baseUrl}/t/${id}/mcp`,
