@@ -76,15 +76,7 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
     // Loaded on first use, like jose: a client without DPoP never loads it.
     const dpop =
       resolved.dpop &&
-      import("./dpop/index.js").then(
-        ({ Dpop }) =>
-          new Dpop(resolved.dpop!, {
-            base64url,
-            sha256,
-            parseWwwAuthenticate,
-            invalidKey: (message) => new ClientCredentialsError("config", `dpop.keyPair: ${message}`, { code: "invalid_key" }),
-          }),
-      );
+      import("./dpop/index.js").then(({ Dpop }) => new Dpop(resolved.dpop!, { base64url, sha256, parseWwwAuthenticate, ClientCredentialsError }));
     const tokens = new TokenCache(resolved, http, servers, guard, dpop);
 
     const gates = new ColdGate(resolved.discoveryTtlMs, guard, resolved.lockTtlMs, resolved.fingerprint);

@@ -214,7 +214,6 @@ function dpopSetting(option: CommonOptions["dpop"]): DpopSetting | undefined {
   if (option === undefined || option === false) return undefined;
   if (option === true || option === "auto") return { mode: option === true ? "always" : "auto" };
   const { keyPair, algorithm, mode = "always" } = (option ?? {}) as Partial<DpopOptions>;
-  if (typeof keyPair !== "object" || !keyPair || (mode !== "always" && mode !== "auto"))
-    throw configError('dpop must be true, "auto" or { keyPair, mode?: "always" | "auto" }');
+  if (typeof keyPair !== "object" || !keyPair || (mode !== "always" && mode !== "auto")) throw configError('dpop must be true, "auto" or { keyPair }');
   return { mode, keyPair, algorithm };
 }

@@ -1,4 +1,4 @@
-import { authorize, initOf, ownHeaders, setHeader, withField } from "./request-init.js";
+import { authorize, initOf, ownHeaders, withField } from "./request-init.js";
 import type { StoredToken } from "./types.js";
 
 const CONTENT_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
@@ -50,7 +50,11 @@ export class Replayable {
     const init = { ...this.init, redirect };
     if (token) {
       const headers = ownHeaders(this.init.headers);
-      if (proof !== undefined) setHeader(headers, "dpop", proof);
+      // A caller that sets DPoP itself sets Authorization too, and is never authorized by us.
+      if (proof !== undefined) {
+        if (Array.isArray(headers)) headers.push(["dpop", proof]);
+        else headers.dpop = proof;
+      }
       init.headers = authorize(headers, `${proof === undefined ? "Bearer" : "DPoP"} ${token.accessToken}`);
     }
     return [this.url.href, init];

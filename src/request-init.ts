@@ -62,17 +62,6 @@ export function authorize(headers: OwnHeaders, value: string): OwnHeaders {
   return headers;
 }
 
-/** Sets a header of our own (a DPoP proof), replacing any of that name. */
-export function setHeader(headers: OwnHeaders, name: string, value: string): void {
-  if (Array.isArray(headers)) {
-    for (let i = headers.length - 1; i >= 0; i--) if (headers[i]?.[0]?.toLowerCase() === name) headers.splice(i, 1);
-    headers.push([name, value]);
-    return;
-  }
-  for (const key of Object.keys(headers)) if (key.toLowerCase() === name) delete headers[key];
-  headers[name] = value;
-}
-
 /** The headers as they were before {@link authorize} (which added the last entry). */
 export function unauthorize(headers: OwnHeaders): OwnHeaders {
   if (Array.isArray(headers)) return headers.slice(0, -1);

@@ -1,4 +1,5 @@
 import type { parseWwwAuthenticate } from "../discovery/challenge.js";
+import type { ClientCredentialsError } from "../errors.js";
 import { type DpopKey, DpopKeyError, generateDpopKey, importDpopKey } from "./key.js";
 import { type NonceServer, Nonces } from "./nonces.js";
 import { createProof } from "./proof.js";
@@ -18,8 +19,8 @@ export interface Encoding {
  */
 export interface DpopTools extends Encoding {
   parseWwwAuthenticate: typeof parseWwwAuthenticate;
-  /** The error for a key pair that cannot be used (a `config` ClientCredentialsError). */
-  invalidKey(message: string): Error;
+  /** For a key pair that cannot be used: a `config` error. */
+  ClientCredentialsError: typeof ClientCredentialsError;
 }
 
 /** What the `dpop` option resolves to: when to use DPoP, and with which key. */
@@ -52,7 +53,8 @@ export class Dpop {
   key(): Promise<DpopKey> {
     const { keyPair, algorithm } = this.setting;
     this.#key ??= (keyPair ? importDpopKey(keyPair, algorithm, this.tools) : generateDpopKey(this.tools)).catch((error: unknown) => {
-      throw error instanceof DpopKeyError ? this.tools.invalidKey(error.message) : error;
+      if (!(error instanceof DpopKeyError)) throw error;
+      throw new this.tools.ClientCredentialsError("config", `dpop.keyPair: ${error.message}`, { code: "invalid_key" });
     });
     return this.#key;
   }

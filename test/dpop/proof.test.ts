@@ -5,9 +5,10 @@ import { Dpop } from "../../src/dpop/index.js";
 import { DpopKeyError, generateDpopKey, importDpopKey } from "../../src/dpop/key.js";
 import { Nonces } from "../../src/dpop/nonces.js";
 import { createProof } from "../../src/dpop/proof.js";
+import { ClientCredentialsError } from "../../src/errors.js";
 import { base64url as encode, sha256 } from "../../src/util.js";
 
-const tools = { base64url: encode, sha256, parseWwwAuthenticate, invalidKey: (message: string) => new Error(message) };
+const tools = { base64url: encode, sha256, parseWwwAuthenticate, ClientCredentialsError };
 
 /** Verifies a proof as a resource server would: the signature against the key in its own header. */
 async function verify(proof: string) {
