@@ -11,7 +11,17 @@
 // without one is refused by oidc-provider itself (invalid_request, "no client authentication
 // mechanism provided"). A platform token is reused for its whole lifetime, so there is no `jti`
 // replay check.
+//
+// DPoP (RFC 9449) is validated and bound with oidc-provider's own helpers, in the order its
+// client_credentials grant uses them (lib/actions/grants/client_credentials.js): the proof is
+// checked first (signature, htm/htu, iat, and the nonce when features.dPoP requires one, which
+// answers use_dpop_nonce), then the token gets `cnf.jkt` and a proof's `jti` is checked for replay,
+// and a client registered with dpop_bound_access_tokens is refused without a proof. These are
+// oidc-provider internals (no public export), pinned by the 9.13 version in TOOLCHAIN.md.
 import * as jose from "jose";
+import { applyDpopBinding } from "oidc-provider/lib/helpers/grant_common.js";
+import { checkDpopRequired } from "oidc-provider/lib/helpers/sender_constraints.js";
+import validateDpop from "oidc-provider/lib/helpers/validate_dpop.js";
 import { issuerKeys } from "./issuer-keys.mjs";
 
 export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -56,6 +66,8 @@ export function jwtBearerGrant({ provider, errors, trust, resourceServerInfo, de
     const { client, params } = ctx.oidc;
     const state = {};
     ctx[ASSERTION_STATE] = state;
+    // First, as in client_credentials: a proof without the required nonce costs no issuer key fetch.
+    const dPoP = await validateDpop(provider, ctx);
     if (typeof params.assertion !== "string" || !params.assertion) throw new errors.InvalidRequest("missing required parameter 'assertion'");
 
     let claims;
@@ -104,6 +116,8 @@ export function jwtBearerGrant({ provider, errors, trust, resourceServerInfo, de
     const token = new provider.ClientCredentials({ client });
     token.resourceServer = resourceServer;
     token.scope = [...requested].filter((scope) => resourceServer.scopes.has(scope)).join(" ") || undefined;
+    await applyDpopBinding(provider, ctx, dPoP, token);
+    checkDpopRequired(provider, ctx, dPoP);
 
     ctx.oidc.entity("ClientCredentials", token);
     const value = await token.save();
