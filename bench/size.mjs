@@ -13,10 +13,15 @@ const root = resolve(import.meta.dirname, "..");
 const check = process.argv.includes("--check");
 
 // Budgets in gzipped bytes. Raise them deliberately, with a reason in the commit.
+// Issue 13 (DPoP) raised every client budget by ~800 B: the wiring that must sit in the initial
+// load (a proof per resource request and per redirect hop, nonce retries at both servers, the DPoP
+// token type, the option); the key, proofs and nonces are a lazy chunk (`dpop-`) that a client
+// without DPoP never loads, except where a bundler does not split (+2 KB there). The MSW kit
+// verifies DPoP proofs for real (+2 KB).
 const scenarios = [
   {
     name: "client secret (initial load)",
-    budget: 16_000,
+    budget: 16_900,
     source: `import { withClientCredentials } from "mcp-client-credentials";
 export default withClientCredentials({ clientId: "a", clientSecret: "b" })(fetch);`,
   },
@@ -24,16 +29,16 @@ export default withClientCredentials({ clientId: "a", clientSecret: "b" })(fetch
     // What a secret client loads by its first token: the initial load plus the zod/mini chunk
     // (imported with the first document to validate); jose and the assertion reader stay out.
     name: "client secret (all it ever loads)",
-    budget: 21_100,
+    budget: 21_950,
     all: true,
-    exclude: /^(jwt|assertion)-/,
+    exclude: /^(jwt|assertion|dpop)-/,
     source: `import { withClientCredentials } from "mcp-client-credentials";
 export default withClientCredentials({ clientId: "a", clientSecret: "b" })(fetch);`,
   },
   {
     // Bundlers that do not split (wrangler's default) inline the lazily imported jose module.
     name: "client secret (no splitting)",
-    budget: 27_200,
+    budget: 29_300,
     split: false,
     source: `import { withClientCredentials } from "mcp-client-credentials";
 export default withClientCredentials({ clientId: "a", clientSecret: "b" })(fetch);`,
@@ -44,23 +49,23 @@ export default withClientCredentials({ clientId: "a", clientSecret: "b" })(fetch
     // the retry budget, remembered Retry-After, abandoned flights, redaction, the audit's fixes),
     // the grant plumbing for workload identity ~400 B (issue 11).
     name: "private key (all chunks)",
-    budget: 26_800,
+    budget: 27_700,
     all: true,
-    exclude: /^assertion-/,
+    exclude: /^(assertion|dpop)-/,
     source: `import { withClientCredentials } from "mcp-client-credentials";
 export default withClientCredentials({ clientId: "a", privateKey: "k" })(fetch);`,
   },
   {
     // What a store adds on top of the secret bundle, measured as the whole bundle.
     name: "client secret + redisStore",
-    budget: 16_700,
+    budget: 17_600,
     source: `import { withClientCredentials } from "mcp-client-credentials";
 import { redisStore } from "mcp-client-credentials/stores/redis";
 export default (client) => withClientCredentials({ clientId: "a", clientSecret: "b", store: redisStore({ client }) })(fetch);`,
   },
   {
     name: "client secret + durableObjectStore",
-    budget: 17_300,
+    budget: 18_200,
     source: `import { withClientCredentials } from "mcp-client-credentials";
 import { durableObjectStore } from "mcp-client-credentials/stores/cloudflare";
 export { TokenStoreDurableObject } from "mcp-client-credentials/stores/cloudflare";
@@ -68,24 +73,24 @@ export default (ns) => withClientCredentials({ clientId: "a", clientSecret: "b",
   },
   {
     name: "client secret + sealedStore(idbStore)",
-    budget: 17_800,
+    budget: 18_750,
     source: `import { sealedStore, withClientCredentials } from "mcp-client-credentials";
 import { idbStore } from "mcp-client-credentials/stores/idb";
 export default (key) => withClientCredentials({ clientId: "a", clientSecret: "b", store: sealedStore(idbStore(), key) })(fetch);`,
   },
   {
-    // Workload identity with GitHub's token: everything but jose, which it never loads.
+    // Workload identity with GitHub's token: everything but jose and DPoP, which it never loads.
     name: "workload identity + githubActionsToken (all)",
-    budget: 22_700,
+    budget: 23_550,
     all: true,
-    exclude: /^jwt-/,
+    exclude: /^(jwt|dpop)-/,
     source: `import { withWorkloadIdentity } from "mcp-client-credentials";
 import { githubActionsToken } from "mcp-client-credentials/sources";
 export default withWorkloadIdentity({ assertion: githubActionsToken() })(fetch);`,
   },
   {
     name: "msw kit",
-    budget: 12_000,
+    budget: 14_150,
     all: true,
     external: ["msw"],
     source: `export { createMcpAuthMock, faults } from "mcp-client-credentials/msw";`,
