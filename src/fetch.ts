@@ -73,10 +73,12 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
     const guard = new StoreGuard({ store: resolved.store, timeoutMs: resolved.storeTimeoutMs, emit });
     const servers = new ServerDirectory(resolved, http, guard);
     const bindings = new BindingRegistry(resolved, http, guard, (binding) => servers.get(binding));
-    // Loaded on first use, like jose: a client without DPoP never loads it.
+    // A chunk of its own, like jose: a client without DPoP never loads it. Started with the
+    // instance; a failed load reaches each request that awaits it, never as an unhandled rejection.
     const dpop =
       resolved.dpop &&
       import("./dpop/index.js").then(({ Dpop }) => new Dpop(resolved.dpop!, { base64url, sha256, parseWwwAuthenticate, ClientCredentialsError }));
+    void dpop?.catch(() => {});
     const tokens = new TokenCache(resolved, http, servers, guard, dpop);
 
     const gates = new ColdGate(resolved.discoveryTtlMs, guard, resolved.lockTtlMs, resolved.fingerprint);
@@ -211,7 +213,7 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
         const challenge = withoutToken(challengeOf(response), token);
         if (!challenge && !token) return response;
         // A resource that still wants a nonce did not reject the token: a new one would not help.
-        if (nonceRetried && challenge?.error === "use_dpop_nonce") return response;
+        if (token?.tokenType === "DPoP" && challenge?.error === "use_dpop_nonce") return response;
         const { resourceMetadata = [], scope, error } = challenge ?? {};
         emit(defined({ type: "challenge", url: resourceOf(url).href, status: 401, resourceMetadata, scope: scope || undefined, error: error || undefined }));
         secureUrl(url.href, "resource", "protected resource URL", resolved.allowInsecureRequests);
@@ -236,7 +238,7 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
             discard(response);
             token = await tokens.token(wider, signal);
             emit({ type: "retry", url: resourceOf(url).href, reason: "insufficient_scope" });
-            response = await send(request, wider, token);
+            response = await nonce(await send(request, wider, token));
           }
         }
       }
@@ -249,9 +251,11 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
       // Browsers hide redirect targets (opaqueredirect) but drop Authorization across origins themselves.
       if (!covered || !binding || !token || request.redirect !== "follow" || HIDES_REDIRECTS) {
         const sent = covered ? token : undefined;
-        return observed(request, sent, await strict(...request.build(sent, request.redirect, await proofFor(request, sent))));
+        const proof = await proofFor(request, sent);
+        return observed(request, sent, await strict(...request.build(sent, request.redirect, proof?.proof)), proof?.nonce);
       }
-      return redirected(request, binding, token, await observed(request, token, await base(...request.build(token, "manual", await proofFor(request, token)))));
+      const proof = await proofFor(request, token);
+      return redirected(request, binding, token, await observed(request, token, await base(...request.build(token, "manual", proof?.proof)), proof?.nonce));
     }
 
     /**
@@ -286,26 +290,29 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
           return away;
         }
         // A new proof for each hop: its htu is the hop's URL.
-        response = await observed(current, token, await base(...current.build(token, "manual", await proofFor(current, token))));
+        const proof = await proofFor(current, token);
+        response = await observed(current, token, await base(...current.build(token, "manual", proof?.proof)), proof?.nonce);
       }
       discard(response);
       throw new ClientCredentialsError("resource", `more than ${MAX_REDIRECTS} redirects`, { code: "too_many_redirects", url: request.url.href });
     }
 
     /** A fresh DPoP proof for a request that carries a bound token (RFC 9449 §7): `ath` included. */
-    async function proofFor(request: Replayable, token: StoredToken | undefined): Promise<string | undefined> {
+    async function proofFor(request: Replayable, token: StoredToken | undefined): Promise<{ proof: string; nonce: string | undefined } | undefined> {
       if (token?.tokenType !== "DPoP" || !dpop) return undefined;
-      const proof = await (await dpop).proof(request.method, request.url, token.accessToken);
+      const proof = await (await dpop).proof(request.method, request.url, token);
       emit({ type: "dpop-proof", url: resourceOf(request.url).href, method: request.method });
       return proof;
     }
 
     /** Keeps a nonce the resource sends with any answer to a bound request (RFC 9449 §9). */
-    async function observed(request: Replayable, token: StoredToken | undefined, response: Response): Promise<Response> {
-      if (token?.tokenType === "DPoP" && dpop && (await dpop).observe(request.url, response, "rs")) {
-        newNonce.add(response);
-        emit({ type: "dpop-nonce", url: resourceOf(request.url).href });
-      }
+    async function observed(request: Replayable, token: StoredToken | undefined, response: Response, sent: string | undefined): Promise<Response> {
+      if (token?.tokenType !== "DPoP" || !dpop) return response;
+      // Browsers follow redirects themselves: a nonce from where they ended up is not this origin's.
+      if (response.redirected && response.url && new URL(response.url).origin !== request.url.origin) return response;
+      const { fresh, changed } = (await dpop).observe(request.url, response, "rs", sent);
+      if (changed) newNonce.add(response);
+      if (fresh) emit({ type: "dpop-nonce", url: resourceOf(request.url).href });
       return response;
     }
 
@@ -318,12 +325,13 @@ export function middleware(resolved: ResolvedOptions): (next?: FetchLike) => Aut
       if (response.status !== 401 || token?.tokenType !== "DPoP" || !dpop || !newNonce.has(response) || !(await dpop).asksNonce(response)) return response;
       discard(response);
       emit({ type: "retry", url: resourceOf(request.url).href, reason: "use_dpop_nonce" });
+      if (!HIDES_REDIRECTS) await new Promise((resolve) => nextTurn(resolve, 0)); // as for the 401 retry: the pooled connection
       return send(request, binding, token);
     }
 
     return Object.assign(authFetch, {
       getToken: async (resourceUrl?: string | URL, options?: GetTokenOptions) => {
-        const challenge = options?.wwwAuthenticate ? bearerChallenge(parseWwwAuthenticate(options.wwwAuthenticate)) : undefined;
+        const challenge = options?.wwwAuthenticate ? bearerChallenge(parseWwwAuthenticate(options.wwwAuthenticate), AUTH_SCHEMES) : undefined;
         return publicToken(await tokens.token(await bindings.forGetToken(resourceUrl, challenge)));
       },
       invalidate: async (resourceUrl?: string | URL, rejectedToken?: string) => {

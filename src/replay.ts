@@ -41,8 +41,10 @@ export class Replayable {
     return this.init.redirect ?? "follow";
   }
 
+  /** As fetch sends it: the six standard methods upper-cased, any other verbatim (the proof's `htm` must match). */
   get method(): string {
-    return (this.init.method ?? "GET").toUpperCase();
+    const method = this.init.method ?? "GET";
+    return /^(?:delete|get|head|options|post|put)$/i.test(method) ? method.toUpperCase() : method;
   }
 
   /** The request to send, with the token (and for a DPoP-bound one, its proof) when given. */

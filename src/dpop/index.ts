@@ -69,15 +69,21 @@ export class Dpop {
     return algorithms?.includes((await this.key()).alg) ?? false;
   }
 
-  /** A proof for one request; `accessToken` adds `ath` (requests to a resource). */
-  async proof(method: string, url: string | URL, accessToken?: string): Promise<string> {
-    const nonce = this.nonces.get(url, accessToken === undefined ? "as" : "rs");
-    return createProof(await this.key(), { htm: method, htu: String(url), nonce, accessToken }, this.tools);
+  /** A proof for one request, and the nonce it carries; with the token it goes with, `ath` too (requests to a resource). */
+  async proof(method: string, url: string | URL, token?: { accessToken: string }): Promise<{ proof: string; nonce: string | undefined }> {
+    const nonce = this.nonces.get(url, token === undefined ? "as" : "rs");
+    return { proof: await createProof(await this.key(), { htm: method, htu: String(url), nonce, token }, this.tools), nonce };
   }
 
-  /** Keeps the nonce an answer carries (RFC 9449 §8, §9); true when it is new. */
-  observe(url: string | URL, response: { headers: Headers }, server: NonceServer): boolean {
-    return this.nonces.remember(url, response, server);
+  /**
+   * Keeps the nonce an answer carries (RFC 9449 §8, §9). `fresh`: new to this client (an event);
+   * `changed`: not the one this request's proof carried (worth its one retry, whichever
+   * concurrent request saw the nonce first).
+   */
+  observe(url: string | URL, response: { headers: Headers }, server: NonceServer, sent: string | undefined): { fresh: boolean; changed: boolean } {
+    const fresh = this.nonces.remember(url, response, server);
+    const nonce = Nonces.read(response);
+    return { fresh, changed: nonce !== undefined && nonce !== sent };
   }
 
   /** A resource's 401 asking for a nonce: `WWW-Authenticate: DPoP error="use_dpop_nonce"`. */

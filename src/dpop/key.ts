@@ -32,7 +32,9 @@ export async function importDpopKey(pair: CryptoKeyPair, algorithm: string | und
   }
   const { alg, params } = signing(privateKey.algorithm as KeyAlgorithm & { namedCurve?: string; hash?: { name: string } });
   if (algorithm !== undefined && algorithm !== alg) throw new DpopKeyError(`dpop.algorithm ${algorithm} does not fit this key (it signs ${alg})`);
-  const full = await crypto.subtle.exportKey("jwk", publicKey);
+  const full = await crypto.subtle.exportKey("jwk", publicKey).catch(() => {
+    throw new DpopKeyError("the public key must be extractable (it goes into every proof): import it with extractable: true");
+  });
   const jwk = required(full);
   const thumbprint = await sha256(JSON.stringify(jwk));
   const header = base64url(new TextEncoder().encode(JSON.stringify({ typ: "dpop+jwt", alg, jwk })));

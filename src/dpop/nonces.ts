@@ -15,14 +15,19 @@ export class Nonces {
 
   /** Keeps the nonce a response carries, if any; true when it is a new one. */
   remember(url: string | URL, response: { headers: Headers }, server: NonceServer): boolean {
-    const nonce = response.headers.get("dpop-nonce");
-    // A nonce is an opaque NQCHAR string (RFC 9449 §8.1); anything else is not sent back.
-    if (!nonce || nonce.length > 1024 || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(nonce)) return false;
+    const nonce = Nonces.read(response);
+    if (nonce === undefined) return false;
     const origin = `${server} ${new URL(url).origin}`;
     if (this.#byOrigin.get(origin) === nonce) return false;
     if (this.#byOrigin.size >= 1000 && !this.#byOrigin.has(origin)) this.#byOrigin.delete(this.#byOrigin.keys().next().value!);
     this.#byOrigin.set(origin, nonce);
     return true;
+  }
+
+  /** The answer's nonce: an opaque NQCHAR string (RFC 9449 §8.1); anything else is not sent back. */
+  static read(response: { headers: Headers }): string | undefined {
+    const nonce = response.headers.get("dpop-nonce");
+    return nonce && nonce.length <= 1024 && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(nonce) ? nonce : undefined;
   }
 
   clear(): void {

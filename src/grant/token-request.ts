@@ -45,19 +45,24 @@ export async function requestToken(
     defined({ type: "token-request", tokenEndpoint: shown, grantType: auth.grant, authMethod: auth.method, resource, scope, dpop: dpop ? true : undefined }),
   );
   const obtainedAt = Date.now();
+  let sentNonce: string | undefined;
   const { status, headers, text, retryAfter } = await http.postForm(
     request.tokenEndpoint,
     async () => {
       const body = new URLSearchParams(defined({ grant_type: auth.grant, resource, scope }) as Record<string, string>);
       const headers = new Headers({ accept: "application/json" });
       await auth.apply(body, headers, defined({ tokenEndpoint, issuer: issuer || undefined, resource }));
-      if (dpop) headers.set("dpop", await dpop.proof("POST", tokenEndpoint));
+      if (dpop) {
+        const { proof, nonce } = await dpop.proof("POST", tokenEndpoint);
+        headers.set("dpop", proof);
+        sentNonce = nonce;
+      }
       return defined({ body, headers, signal: request.signal });
     },
     "token",
   );
-  const nonce = dpop?.observe(tokenEndpoint, { headers }, "as");
-  if (nonce) emit({ type: "dpop-nonce", url: shown });
+  const nonce = dpop?.observe(tokenEndpoint, { headers }, "as", sentNonce);
+  if (nonce?.fresh) emit({ type: "dpop-nonce", url: shown });
   const json = parseJson(text);
   const reject = (message: string, fields: ClientCredentialsErrorOptions, error?: string): never => {
     emit(defined({ type: "token-response", tokenEndpoint: shown, status, ok: false, error }));
@@ -76,7 +81,7 @@ export async function requestToken(
       return reject(`token endpoint answered ${failure.answered} ${what}${body}`, { code: failure.code });
     }
     // RFC 9449 §8: the server wants a nonce in the proof; one retry with it, on top of any other.
-    if (dpop && oauth.error === "use_dpop_nonce" && nonce && !request.nonceRetry) {
+    if (dpop && oauth.error === "use_dpop_nonce" && nonce?.changed && !request.nonceRetry) {
       emit(defined({ type: "token-response", tokenEndpoint: shown, status, ok: false, error: oauth.error }));
       return requestToken(http, auth, { ...request, nonceRetry: true }, emit);
     }

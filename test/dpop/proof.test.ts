@@ -50,8 +50,8 @@ describe("DPoP keys", () => {
 describe("DPoP proofs", () => {
   it("bind method and URL (no query or fragment), with a fresh jti and iat each time", async () => {
     const key = await generateDpopKey(tools);
-    const first = await verify(await createProof(key, { htm: "post", htu: "https://mcp.example.com/mcp?x=1#frag" }, tools));
-    const second = await verify(await createProof(key, { htm: "post", htu: "https://mcp.example.com/mcp" }, tools));
+    const first = await verify(await createProof(key, { htm: "POST", htu: "https://mcp.example.com/mcp?x=1#frag" }, tools));
+    const second = await verify(await createProof(key, { htm: "POST", htu: "https://mcp.example.com/mcp" }, tools));
     expect(first.protectedHeader).toEqual({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk });
     expect(first.payload).toMatchObject({ htm: "POST", htu: "https://mcp.example.com/mcp" });
     expect(Math.abs((first.payload.iat ?? 0) - Date.now() / 1000)).toBeLessThan(5);
@@ -63,7 +63,9 @@ describe("DPoP proofs", () => {
   it("carry ath, the base64url SHA-256 of the access token, and the nonce when given", async () => {
     const key = await generateDpopKey(tools);
     const token = "an-access-token.with~chars";
-    const { payload } = await verify(await createProof(key, { htm: "GET", htu: "https://mcp.example.com/mcp", accessToken: token, nonce: "n-1" }, tools));
+    const { payload } = await verify(
+      await createProof(key, { htm: "GET", htu: "https://mcp.example.com/mcp", token: { accessToken: token }, nonce: "n-1" }, tools),
+    );
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
     expect(payload.ath).toBe(jose.base64url.encode(digest));
     expect(payload.nonce).toBe("n-1");
@@ -72,8 +74,8 @@ describe("DPoP proofs", () => {
   it("Dpop uses the nonce its server last sent, per origin", async () => {
     const dpop = new Dpop({ mode: "always" }, tools);
     dpop.nonces.remember("https://as.example/token", { headers: new Headers({ "dpop-nonce": "as-nonce" }) }, "as");
-    const atAs = await verify(await dpop.proof("POST", "https://as.example/token"));
-    const atMcp = await verify(await dpop.proof("POST", "https://mcp.example.com/mcp", "t"));
+    const atAs = await verify((await dpop.proof("POST", "https://as.example/token")).proof);
+    const atMcp = await verify((await dpop.proof("POST", "https://mcp.example.com/mcp", { accessToken: "t" })).proof);
     expect(atAs.payload.nonce).toBe("as-nonce");
     expect(atMcp.payload).not.toHaveProperty("nonce");
     expect(atAs.protectedHeader.jwk).toEqual(atMcp.protectedHeader.jwk); // one key per instance
