@@ -28,6 +28,7 @@ export const CREDENTIAL_OPTIONS = {
   issuer: { type: "string" },
   "token-endpoint": { type: "string" },
   "allow-insecure-requests": { type: "boolean" },
+  dpop: { type: "boolean" },
   timeout: { type: "string" },
 } as const satisfies OptionSpecs;
 

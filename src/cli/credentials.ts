@@ -152,6 +152,7 @@ function commonOptions(values: Values, output: Output): CommonOptions {
     assertionAudience: stringValue(values, "assertion-audience"),
     timeoutMs: millis(values, "timeout"),
     allowInsecureRequests: values["allow-insecure-requests"] === true || undefined,
+    dpop: values.dpop === true || undefined,
     // Events carry no secret, but URLs and scopes a server chose: no control characters on a terminal.
     onEvent: values.verbose === true ? (event) => output.info(output.paint("dim", sanitize(describeEvent(event), 2000))) : undefined,
   };

@@ -19,6 +19,7 @@ Options:
   --auth-method METHOD                   client_secret_basic | client_secret_post | private_key_jwt
   --assertion-audience AUD               issuer (default) | token_endpoint | a URL
   --timeout MS                           per request to the authorization server (default 10000)
+  --dpop                                 DPoP-bound tokens (RFC 9449): a key for this process, a proof per request
   --allow-insecure-requests              plain http beyond loopback (test networks only)
   -v, --verbose                          each discovery and token step on stderr (never a secret)
   -h, --help`;

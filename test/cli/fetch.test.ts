@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Io } from "../../src/cli/output.js";
-import { useMockServer } from "../helpers.js";
+import { CLIENT_ID, CLIENT_SECRET, useMockServer } from "../helpers.js";
 import { cli as runCli } from "./run.js";
 
 // Any request that got past the checks would reach the mock (and be counted), never the network.
@@ -30,5 +30,19 @@ describe("fetch: usage mistakes in the request itself", () => {
     const sent = mock.requestsTo("resource");
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.map((request) => `${request.method} ${request.body}`)).toContain("PUT x");
+  });
+});
+
+describe("--dpop", () => {
+  it("binds the token to a key of this process: the resource verifies a proof, token --json says DPoP", async () => {
+    const mock = msw.mock({ dpop: { required: true, requireNonce: true } });
+    const env = { MCP_CLIENT_ID: CLIENT_ID, MCP_CLIENT_SECRET: CLIENT_SECRET };
+    const fetched = await cli(["fetch", mock.resource, "--dpop"], env);
+    expect(fetched.code).toBe(0);
+    expect(mock.requestsTo("resource").at(-1)?.dpop).toMatchObject({ ok: true });
+    const token = await cli(["token", "--server", mock.resource, "--dpop", "--json"], env);
+    expect(JSON.parse(token.stdout)).toMatchObject({ tokenType: "DPoP" });
+    // Without the flag the same server refuses: its token endpoint requires a proof.
+    expect((await cli(["token", "--server", mock.resource], env)).code).toBe(1);
   });
 });
