@@ -9,16 +9,15 @@
 //
 //   const mcp = await start({ issuer: as.issuer });
 //   as.addResource(mcp.url, { scope: "mcp:tools" });
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import { getOAuthProtectedResourceMetadataUrl } from "@modelcontextprotocol/sdk/server/auth/router.js";
 import { createMcpExpressApp } from "@modelcontextprotocol/sdk/server/express.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import * as jose from "jose";
 import { z } from "zod";
 import { closer, listen } from "./listen.mjs";
+import { mountMcp } from "./mcp-server.mjs";
 
 export const SCOPE = "mcp:tools";
 /** Proof algorithms accepted (listed in the challenge's `algs` and in the resource metadata). */
@@ -213,37 +212,7 @@ export async function start(options) {
     }
   }
 
-  const sessions = new Map();
-  app.post("/mcp", dpopAuth, async (req, res) => {
-    const sessionId = req.headers["mcp-session-id"];
-    let transport = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
-    if (!transport) {
-      if (sessionId || !isInitializeRequest(req.body)) {
-        res.status(sessionId ? 404 : 400).json({ jsonrpc: "2.0", error: { code: -32000, message: sessionId ? "Session not found" : "No session" }, id: null });
-        return;
-      }
-      transport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => sessions.set(id, transport),
-      });
-      transport.onclose = () => {
-        if (transport.sessionId) sessions.delete(transport.sessionId);
-      };
-      await createMcpServer().connect(transport);
-    }
-    await transport.handleRequest(req, res, req.body);
-  });
-  const sessionRequest = async (req, res) => {
-    const sessionId = req.headers["mcp-session-id"];
-    const transport = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
-    if (!transport) {
-      res.status(sessionId ? 404 : 400).send(sessionId ? "Session not found" : "No session");
-      return;
-    }
-    await transport.handleRequest(req, res);
-  };
-  app.get("/mcp", dpopAuth, sessionRequest);
-  app.delete("/mcp", dpopAuth, sessionRequest);
+  const sessions = mountMcp(app, dpopAuth, createMcpServer);
 
   const close = closer(server);
 

@@ -62,6 +62,48 @@ function createMcpServer({ notifications = false } = {}) {
 }
 
 /**
+ * Streamable HTTP at /mcp behind `auth` (an express middleware): stateful sessions, one McpServer
+ * each. Returns the sessions, which `close()` ends. Shared by the loopback MCP servers.
+ * @param {import("express").Express} app
+ * @param {import("express").RequestHandler} auth
+ * @param {() => McpServer} create
+ */
+export function mountMcp(app, auth, create) {
+  const sessions = new Map();
+  app.post("/mcp", auth, async (req, res) => {
+    const sessionId = req.headers["mcp-session-id"];
+    let transport = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
+    if (!transport) {
+      if (sessionId || !isInitializeRequest(req.body)) {
+        res.status(sessionId ? 404 : 400).json({ jsonrpc: "2.0", error: { code: -32000, message: sessionId ? "Session not found" : "No session" }, id: null });
+        return;
+      }
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => sessions.set(id, transport),
+      });
+      transport.onclose = () => {
+        if (transport.sessionId) sessions.delete(transport.sessionId);
+      };
+      await create().connect(transport);
+    }
+    await transport.handleRequest(req, res, req.body);
+  });
+  const sessionRequest = async (req, res) => {
+    const sessionId = req.headers["mcp-session-id"];
+    const transport = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
+    if (!transport) {
+      res.status(sessionId ? 404 : 400).send(sessionId ? "Session not found" : "No session");
+      return;
+    }
+    await transport.handleRequest(req, res);
+  };
+  app.get("/mcp", auth, sessionRequest);
+  app.delete("/mcp", auth, sessionRequest);
+  return sessions;
+}
+
+/**
  * @param {object} options
  * @param {string} options.issuer authorization server issuer (its metadata is fetched at start)
  * @param {string} [options.metadataUrl] where to fetch the AS metadata, default the OIDC path-appended form
@@ -118,37 +160,7 @@ export async function start(options) {
   };
   const bearer = requireBearerAuth({ verifier, requiredScopes, resourceMetadataUrl, expectedResource: resourceUrl });
 
-  const sessions = new Map();
-  app.post("/mcp", bearer, async (req, res) => {
-    const sessionId = req.headers["mcp-session-id"];
-    let transport = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
-    if (!transport) {
-      if (sessionId || !isInitializeRequest(req.body)) {
-        res.status(sessionId ? 404 : 400).json({ jsonrpc: "2.0", error: { code: -32000, message: sessionId ? "Session not found" : "No session" }, id: null });
-        return;
-      }
-      transport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => sessions.set(id, transport),
-      });
-      transport.onclose = () => {
-        if (transport.sessionId) sessions.delete(transport.sessionId);
-      };
-      await createMcpServer({ notifications: options.notifications }).connect(transport);
-    }
-    await transport.handleRequest(req, res, req.body);
-  });
-  const sessionRequest = async (req, res) => {
-    const sessionId = req.headers["mcp-session-id"];
-    const transport = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
-    if (!transport) {
-      res.status(sessionId ? 404 : 400).send(sessionId ? "Session not found" : "No session");
-      return;
-    }
-    await transport.handleRequest(req, res);
-  };
-  app.get("/mcp", bearer, sessionRequest);
-  app.delete("/mcp", bearer, sessionRequest);
+  const sessions = mountMcp(app, bearer, () => createMcpServer({ notifications: options.notifications }));
 
   const close = closer(server);
 
