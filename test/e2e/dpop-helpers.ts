@@ -4,6 +4,7 @@
 import * as jose from "jose";
 import { type ClientCredentialsEvent, type ClientCredentialsOptions, type FetchLike, withClientCredentials } from "mcp-client-credentials";
 import { afterAll, beforeAll, expect } from "vitest";
+import { initializeMessage, MCP_HEADERS } from "./mcp-messages.js";
 import { type AuthorizationServer, start as startAuthorizationServer } from "./servers/authorization-server.mjs";
 import { type DpopResource, start as startDpopResource } from "./servers/dpop-resource.mjs";
 import { generateClientKey, privateKeyJwtClient, randomSecret, secretClient } from "./servers/keys.mjs";
@@ -108,13 +109,8 @@ export function dpopServers(setups: readonly Setup[], { workload = false } = {})
   return { as, rs, keys, issuer, client };
 }
 
-export const INITIALIZE = JSON.stringify({
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "dpop-e2e", version: "1.0.0" } },
-});
-export const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+export const INITIALIZE = JSON.stringify(initializeMessage("dpop-e2e"));
+export { MCP_HEADERS };
 /** An initialize POST through `authFetch`: its status and session (the body is dropped). */
 export async function initialize(authFetch: (url: string, init: RequestInit) => Promise<Response>, url: string) {
   const response = await authFetch(url, { method: "POST", headers: MCP_HEADERS, body: INITIALIZE });

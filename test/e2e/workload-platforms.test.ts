@@ -15,6 +15,7 @@ import * as jose from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientCredentialsError, type ClientCredentialsEvent, withClientCredentials, withWorkloadIdentity } from "../../src/index.js";
 import { githubActionsToken } from "../../src/sources/index.js";
+import { initializeRequest } from "./mcp-messages.js";
 import { type EntraId, start as startEntra, TOKEN_EXCHANGE_AUDIENCE } from "./servers/entra.mjs";
 import { type GitHubActionsOidc, start as startActions } from "./servers/github-actions.mjs";
 import { type ProtectedMcpServer, start as startMcp } from "./servers/mcp-server.mjs";
@@ -25,16 +26,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 const exec = promisify(execFile);
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const SERVICE_ACCOUNT = "system:serviceaccount:agents:mcp-client";
-const INITIALIZE = {
-  method: "POST",
-  headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-  body: JSON.stringify({
-    jsonrpc: "2.0",
-    id: 1,
-    method: "initialize",
-    params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-  }),
-};
+const INITIALIZE = initializeRequest("t");
 
 let actions: GitHubActionsOidc;
 let cluster: WorkloadIssuer;

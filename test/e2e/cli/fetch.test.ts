@@ -6,16 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as jose from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initializeMessage } from "../mcp-messages.js";
 import { type Stack, start as startStack } from "../servers/stack.mjs";
 import { baseEnv, type CliResult, cli } from "./process.js";
 
 const JWT_SHAPE = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
-const INITIALIZE = {
-  jsonrpc: "2.0",
-  id: 7,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "cli-e2e", version: "1" } },
-};
+const INITIALIZE = initializeMessage("cli-e2e", 7);
 
 let stack: Stack;
 let dir: string;

@@ -2,19 +2,11 @@
 // records what the server sends it.
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { LoggingMessageNotificationSchema, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { initializeRequest } from "../mcp-messages.js";
 
 /** Whether the MCP server accepts a bearer token: an initialize with it answers 200. */
 export async function acceptsToken(mcpUrl: string, accessToken: string): Promise<boolean> {
-  const response = await fetch(mcpUrl, {
-    method: "POST",
-    headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "cli-e2e", version: "1" } },
-    }),
-  });
+  const response = await fetch(mcpUrl, initializeRequest("cli-e2e", { authorization: `Bearer ${accessToken}` }));
   await response.body?.cancel();
   return response.status === 200;
 }

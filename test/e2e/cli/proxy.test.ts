@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { initializeMessage, MCP_HEADERS } from "../mcp-messages.js";
 import { type ProtectedMcpServer, SCOPE, start as startMcpServer } from "../servers/mcp-server.mjs";
 import { type Stack, start as startStack } from "../servers/stack.mjs";
 import { recordNotifications } from "./mcp.js";
@@ -78,13 +79,7 @@ function raw(localUrl: string, headers: Record<string, string>, body?: string): 
   });
 }
 
-const INITIALIZE = JSON.stringify({
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-});
-const POST_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+const INITIALIZE = JSON.stringify(initializeMessage("raw"));
 
 describe("proxy: the MCP SDK Client through the local URL", () => {
   it("prints http://127.0.0.1:<port>/mcp; initialize, tools/list, tools/call, notifications; the remote saw only authorized calls", async () => {
@@ -189,9 +184,9 @@ describe("proxy: what it refuses, and how it starts and stops", () => {
   it("Host: evil.example → 403, and the remote server sees nothing", async () => {
     const { firstLine } = await proxy();
     const mark = mcp.requests.length;
-    const answer = await raw(firstLine, { ...POST_HEADERS, host: "evil.example" }, INITIALIZE);
+    const answer = await raw(firstLine, { ...MCP_HEADERS, host: "evil.example" }, INITIALIZE);
     expect(answer.status).toBe(403);
-    const alsoWithPort = await raw(firstLine, { ...POST_HEADERS, host: `evil.example:${new URL(firstLine).port}` }, INITIALIZE);
+    const alsoWithPort = await raw(firstLine, { ...MCP_HEADERS, host: `evil.example:${new URL(firstLine).port}` }, INITIALIZE);
     expect(alsoWithPort.status).toBe(403);
     expect(mcp.requests.length).toBe(mark);
   });
@@ -200,11 +195,11 @@ describe("proxy: what it refuses, and how it starts and stops", () => {
     const { firstLine } = await proxy();
     const host = new URL(firstLine).host;
     const mark = mcp.requests.length;
-    expect((await raw(firstLine, { ...POST_HEADERS, host, origin: "https://evil.example" }, INITIALIZE)).status).toBe(403);
-    expect((await raw(firstLine, { ...POST_HEADERS, host, origin: "null" }, INITIALIZE)).status).toBe(403);
+    expect((await raw(firstLine, { ...MCP_HEADERS, host, origin: "https://evil.example" }, INITIALIZE)).status).toBe(403);
+    expect((await raw(firstLine, { ...MCP_HEADERS, host, origin: "null" }, INITIALIZE)).status).toBe(403);
     expect(mcp.requests.length).toBe(mark);
 
-    const allowed = await raw(firstLine, { ...POST_HEADERS, host, origin: "http://localhost:6274" }, INITIALIZE);
+    const allowed = await raw(firstLine, { ...MCP_HEADERS, host, origin: "http://localhost:6274" }, INITIALIZE);
     expect(allowed.status).toBe(200);
     expect(allowed.body).toContain('"serverInfo"');
     expect(mcp.requests.slice(mark).some((request) => request.rpc === "initialize" && request.authorized && request.status === 200)).toBe(true);

@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import http from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { initializeMessage } from "../mcp-messages.js";
 import { closer, listen } from "../servers/listen.mjs";
 import { type Stack, start as startStack } from "../servers/stack.mjs";
 import { baseEnv, CLI } from "./process.js";
@@ -12,12 +13,7 @@ import { baseEnv, CLI } from "./process.js";
 const HANG_MS = 15_000;
 type Message = { jsonrpc: "2.0"; id?: number | string; method?: string; result?: Record<string, unknown>; error?: { code: number; message: string } };
 
-const INITIALIZE: Message & { params: unknown } = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw-stdio", version: "1" } },
-};
+const INITIALIZE: Message & { params: unknown } = initializeMessage("raw-stdio");
 const INITIALIZED: Message = { jsonrpc: "2.0", method: "notifications/initialized" };
 const TOOLS_LIST: Message = { jsonrpc: "2.0", id: 2, method: "tools/list" };
 

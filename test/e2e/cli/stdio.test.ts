@@ -13,6 +13,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initializeMessage } from "../mcp-messages.js";
 import { type ProtectedMcpServer, SCOPE, start as startMcpServer } from "../servers/mcp-server.mjs";
 import { type Stack, start as startStack } from "../servers/stack.mjs";
 import { recordNotifications } from "./mcp.js";
@@ -138,12 +139,7 @@ describe("stdio: the MCP SDK Client over stdio through the bridge", () => {
       });
     });
     const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`);
-    send({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-    });
+    send(initializeMessage("raw"));
     await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
     send({ jsonrpc: "2.0", method: "notifications/initialized" });
     send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "notify", arguments: { text: "raw" }, _meta: { progressToken: "p" } } });
