@@ -1,4 +1,4 @@
-import { algorithmsFor } from "../grant/key-type.js";
+import { algorithmsFor, SIGNING_ALGS } from "../grant/key-type.js";
 import type { ClientAuthMethod } from "../types.js";
 import type { Credentials } from "./credentials.js";
 import type { DiscoveryReport } from "./discover.js";
@@ -25,7 +25,8 @@ export interface Verdict {
   warnings?: string[];
 }
 
-const SIGNING_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
+// "Ed25519" is the name some servers list for EdDSA (draft-ietf-jose-fully-specified-algorithms).
+const USABLE_ALGS = [...SIGNING_ALGS, "Ed25519"];
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /** What to change for each way discovery breaks, by error code. */
@@ -85,7 +86,7 @@ export function verdict(report: DiscoveryReport, credentials?: Pick<Credentials,
   const methods = server.authMethods ?? ["client_secret_basic"];
   const algs = server.signingAlgs;
   const grants = server.grantTypes;
-  const usableAlgs = algs?.filter((alg) => SIGNING_ALGS.includes(alg));
+  const usableAlgs = algs?.filter((alg) => USABLE_ALGS.includes(alg));
   const secretMethod = (["client_secret_basic", "client_secret_post"] as const).find((method) => methods.includes(method));
   const keyOffered = methods.includes("private_key_jwt") && (!usableAlgs || usableAlgs.length > 0);
   const clientCredentialsListed = !grants || grants.includes("client_credentials");

@@ -21,6 +21,9 @@ const RSA_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
 const PSS_ALGS = ["PS256", "PS384", "PS512"];
 const CURVE_ALGS: Record<string, string> = { "P-256": "ES256", "P-384": "ES384", "P-521": "ES512", Ed25519: "EdDSA" };
 
+/** Every JWS algorithm a client assertion can be signed with here (WebCrypto's). */
+export const SIGNING_ALGS: readonly string[] = [...RSA_ALGS, ...Object.values(CURVE_ALGS)];
+
 const CONVERT_HINT = "convert it to unencrypted PKCS#8 (`openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pkcs8.pem`), or pass a private JWK or CryptoKey";
 
 /** The algorithms a key can sign with, best first. */
